@@ -1,0 +1,51 @@
+/*
+ * config.h - the server's configuration from flags and environment.
+ *
+ * One table (config.c) describes every option: its flag, its environment
+ * variable, its type and range, and its help line. Environment values are
+ * read first, flags override them. A bad value is reported in `err` and the
+ * parse fails; main() turns that into a message and exit status 2.
+ * Strings in config_t are owned by it and freed by config_free.
+ */
+#ifndef TRAVLOC_CONFIG_H
+#define TRAVLOC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char *listen;            /* "host:port" */
+    char listen_host[64];
+    int listen_port;
+    char *data_dir;
+    int threads;
+    int log_level;
+    char *cors_origins;      /* comma separated, "*" for any */
+    int64_t max_body;        /* bytes */
+    int max_connections;
+    int header_timeout_ms;
+    int idle_timeout_ms;
+    int body_timeout_ms;
+    int shutdown_timeout_ms;
+    int rate_limit;          /* requests per window per client; 0 = off */
+    int rate_window_s;
+    char *database_url;      /* NULL/empty = SQLite under data_dir */
+    char *redis_url;
+    int pg_pool;             /* connections per loop */
+    char *static_dir;        /* npm-installed assets for /docs */
+    bool access_log;
+} config_t;
+
+/* Fills defaults, then environment. Returns 0 or -1 with err set. */
+int config_init(config_t *c, char *err, size_t errlen);
+/* Applies flags from argv (already past the command word). Unknown flags
+ * and bad values fail. Returns 0 or -1 with err set. */
+int config_parse_args(config_t *c, int argc, char **argv, char *err, size_t errlen);
+/* Writes the option help to stdout. */
+void config_print_help(void);
+void config_free(config_t *c);
+/* True when the configuration selects PostgreSQL. */
+bool config_is_postgres(const config_t *c);
+
+#endif

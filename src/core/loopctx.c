@@ -1,0 +1,84 @@
+#include "core/loopctx.h"
+
+#include "core/coro.h"
+
+static _Thread_local loop_ctx_t *tl_ctx;
+
+void loop_ctx_set(loop_ctx_t *lc) { tl_ctx = lc; }
+loop_ctx_t *loop_ctx_get(void) { return tl_ctx; }
+
+typedef struct {
+    uv_work_t w;
+    void (*fn)(void *);
+    void *arg;
+    coro_t *co;
+    int done;
+} blocking_t;
+
+static void work_cb(uv_work_t *w)
+{
+    blocking_t *b = w->data;
+    b->fn(b->arg);
+}
+
+static void after_cb(uv_work_t *w, int status)
+{
+    (void)status;
+    blocking_t *b = w->data;
+    b->done = 1;
+    coro_resume(b->co);
+}
+
+int loop_run_blocking(void (*fn)(void *), void *arg)
+{
+    coro_t *co = coro_current();
+    if (!co || !tl_ctx) {
+        fn(arg);
+        return 0;
+    }
+    blocking_t b = {.fn = fn, .arg = arg, .co = co};
+    b.w.data = &b;
+    if (uv_queue_work(tl_ctx->loop, &b.w, work_cb, after_cb) != 0)
+        return -1;
+    while (!b.done)
+        coro_yield();
+    return 0;
+}
+
+typedef struct {
+    uv_timer_t t;
+    coro_t *co;
+    int fired;
+} sleeper_t;
+
+static void sleep_fired(uv_timer_t *t)
+{
+    sleeper_t *s = t->data;
+    s->fired = 1;
+    coro_resume(s->co);
+}
+
+static void sleep_closed(uv_handle_t *h)
+{
+    sleeper_t *s = h->data;
+    coro_t *co = s->co;
+    s->fired = 2;
+    coro_resume(co);
+}
+
+void loop_sleep(int ms)
+{
+    coro_t *co = coro_current();
+    if (!co || !tl_ctx || ms <= 0)
+        return;
+    sleeper_t s = {.co = co};
+    uv_timer_init(tl_ctx->loop, &s.t);
+    s.t.data = &s;
+    uv_timer_start(&s.t, sleep_fired, (uint64_t)ms, 0);
+    while (s.fired != 1)
+        coro_yield();
+    /* The handle lives on this stack: wait until libuv is done with it. */
+    uv_close((uv_handle_t *)&s.t, sleep_closed);
+    while (s.fired != 2)
+        coro_yield();
+}

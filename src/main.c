@@ -1,0 +1,128 @@
+/*
+ * main.c - the travloc command line.
+ *
+ *   travloc serve     serve the API (default)
+ *   travloc migrate   apply database migrations and exit
+ *   travloc routes    print the route table (one "METHOD /path" a line)
+ *   travloc version   print the version
+ *   travloc help      this text
+ *
+ * Exit status: 0 success, 1 runtime failure, 2 bad usage or configuration.
+ */
+#include "api/api.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "store/store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(void)
+{
+    printf("travloc %s - travel companion backend\n\n"
+           "usage: travloc <command> [options]\n\n"
+           "commands:\n"
+           "  serve      serve the HTTP API and real-time channel (default)\n"
+           "  migrate    apply database migrations and exit\n"
+           "  routes     print every route the server answers\n"
+           "  version    print the version\n"
+           "  help       show this help\n\n"
+           "options (flag, environment variable, meaning):\n",
+           TRAVLOC_VERSION);
+    config_print_help();
+}
+
+static int load_config(config_t *cfg, int argc, char **argv)
+{
+    char err[512];
+    if (config_init(cfg, err, sizeof err) < 0 ||
+        config_parse_args(cfg, argc, argv, err, sizeof err) < 0) {
+        fprintf(stderr, "travloc: %s\n", err);
+        return -1;
+    }
+    log_set_level((log_level_t)cfg->log_level);
+    return 0;
+}
+
+static int open_store(const config_t *cfg, store_t **store, bool verbose)
+{
+    char err[512];
+    if (store_open(store, cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "travloc: %s\n", err);
+        return -1;
+    }
+    if (store_migrate(*store, verbose, err, sizeof err) < 0) {
+        fprintf(stderr, "travloc: %s\n", err);
+        store_close(*store);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_serve(config_t *cfg)
+{
+    store_t *store;
+    if (open_store(cfg, &store, false) < 0)
+        return 1;
+    char err[256];
+    router_t *router = router_new(api_routes, api_route_count, err, sizeof err);
+    if (!router) {
+        fprintf(stderr, "travloc: route table: %s\n", err);
+        store_close(store);
+        return 1;
+    }
+    int rc = server_run(cfg, store, router, api_routes, api_route_count);
+    router_free(router);
+    store_close(store);
+    return rc == 0 ? 0 : 1;
+}
+
+static int cmd_routes(void)
+{
+    for (int i = 0; i < api_route_count; i++)
+        printf("%s %s\n", api_routes[i].method, api_routes[i].pattern);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 && argv[1][0] != '-' ? argv[1] : "serve";
+    int first = argc > 1 && argv[1][0] != '-' ? 2 : 1;
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage();
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("travloc %s\n", TRAVLOC_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "routes") == 0)
+        return cmd_routes();
+    if (sodium_init() < 0) {
+        fprintf(stderr, "travloc: libsodium failed to initialise\n");
+        return 1;
+    }
+    if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0) {
+        fprintf(stderr, "travloc: unknown command '%s' (see 'travloc help')\n", cmd);
+        return 2;
+    }
+    config_t cfg;
+    if (load_config(&cfg, argc - first, argv + first) < 0) {
+        config_free(&cfg);
+        return 2;
+    }
+    int rc;
+    if (strcmp(cmd, "migrate") == 0) {
+        store_t *store;
+        rc = open_store(&cfg, &store, true) < 0 ? 1 : 0;
+        if (rc == 0)
+            store_close(store);
+    } else {
+        rc = cmd_serve(&cfg);
+    }
+    config_free(&cfg);
+    return rc;
+}

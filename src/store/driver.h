@@ -1,0 +1,43 @@
+/*
+ * driver.h - what a storage driver provides (store.c dispatches to it).
+ */
+#ifndef TRAVLOC_STORE_DRIVER_H
+#define TRAVLOC_STORE_DRIVER_H
+
+#include "store/store.h"
+
+#include <stdatomic.h>
+
+typedef struct {
+    const char *name;
+    int (*open)(store_t *s, char *err, size_t errlen);
+    void (*close)(store_t *s);
+    store_conn_t *(*conn_open)(store_t *s, uv_loop_t *loop);
+    void (*conn_close)(store_conn_t *c);
+    int (*query)(store_conn_t *c, const char *sql, const store_arg_t *args, int nargs,
+                 store_res_t **res, apierr_t *err);
+    int (*begin)(store_conn_t *c, bool write, apierr_t *err);
+    int (*commit)(store_conn_t *c, apierr_t *err);
+    void (*rollback)(store_conn_t *c);
+    /* Runs several ;-separated statements (migrations; blocking handles). */
+    int (*script)(store_conn_t *c, const char *sql, apierr_t *err);
+} store_driver_t;
+
+struct store {
+    const store_driver_t *drv;
+    const config_t *cfg;
+    char *path;          /* SQLite file */
+    char *conninfo;      /* PostgreSQL URL */
+    _Atomic uint64_t queries, errors, reconnects;
+    _Atomic long pool_size, pool_busy, pool_waiting;
+};
+
+extern const store_driver_t store_sqlite_driver;
+extern const store_driver_t store_pg_driver;
+
+/* Helpers shared by the drivers. */
+store_res_t *store_res_new(int nrows, int ncols);
+int store_res_set(store_res_t *r, int row, int col, const char *v, size_t len);
+int store_res_name(store_res_t *r, int col, const char *name);
+
+#endif
