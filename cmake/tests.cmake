@@ -15,7 +15,7 @@ endif()
 # REDIS_URL come from scripts/test, which starts throwaway servers.
 foreach(backend sqlite postgres)
   add_test(NAME e2e/${backend}
-    COMMAND node --test --test-concurrency=2 ${CMAKE_SOURCE_DIR}/tests/e2e/)
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/run.sh)
   set_tests_properties(e2e/${backend} PROPERTIES
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
     ENVIRONMENT "TRAVLOC_BIN=$<TARGET_FILE:travloc>;TRAVLOC_BACKEND=${backend}"

@@ -10,6 +10,7 @@
  * Exit status: 0 success, 1 runtime failure, 2 bad usage or configuration.
  */
 #include "api/api.h"
+#include "auth/access.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "http/router.h"
@@ -59,6 +60,14 @@ static int open_store(const config_t *cfg, store_t **store, bool verbose)
         store_close(*store);
         return -1;
     }
+    store_conn_t *db = store_conn_open(*store, NULL);
+    int rc = auth_keys_init(cfg, db, err, sizeof err);
+    store_conn_close(db);
+    if (rc < 0) {
+        fprintf(stderr, "travloc: %s\n", err);
+        store_close(*store);
+        return -1;
+    }
     return 0;
 }
 
@@ -68,27 +77,36 @@ static int cmd_serve(config_t *cfg)
     if (open_store(cfg, &store, false) < 0)
         return 1;
     char err[256];
-    router_t *router = router_new(api_routes, api_route_count, err, sizeof err);
+    int nroutes;
+    const route_t *routes = api_routes(&nroutes);
+    router_t *router = router_new(routes, nroutes, err, sizeof err);
     if (!router) {
         fprintf(stderr, "travloc: route table: %s\n", err);
         store_close(store);
         return 1;
     }
-    int rc = server_run(cfg, store, router, api_routes, api_route_count);
+    int rc = server_run(cfg, store, router, routes, nroutes);
     router_free(router);
+    auth_keys_free();
     store_close(store);
     return rc == 0 ? 0 : 1;
 }
 
 static int cmd_routes(void)
 {
-    for (int i = 0; i < api_route_count; i++)
-        printf("%s %s\n", api_routes[i].method, api_routes[i].pattern);
+    int n;
+    const route_t *routes = api_routes(&n);
+    for (int i = 0; i < n; i++)
+        printf("%s %s\n", routes[i].method, routes[i].pattern);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
+    if (api_routes_init() < 0) {
+        fprintf(stderr, "travloc: out of memory\n");
+        return 1;
+    }
     const char *cmd = argc > 1 && argv[1][0] != '-' ? argv[1] : "serve";
     int first = argc > 1 && argv[1][0] != '-' ? 2 : 1;
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
@@ -118,8 +136,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "migrate") == 0) {
         store_t *store;
         rc = open_store(&cfg, &store, true) < 0 ? 1 : 0;
-        if (rc == 0)
+        if (rc == 0) {
+            auth_keys_free();
             store_close(store);
+        }
     } else {
         rc = cmd_serve(&cfg);
     }

@@ -11,8 +11,13 @@
 
 #include "http/http.h"
 
-extern const route_t api_routes[];
-extern const int api_route_count;
+/* Builds the table (once, before threads start); -1 on OOM. */
+int api_routes_init(void);
+const route_t *api_routes(int *count);
+
+/* Per-resource tables, concatenated by routes.c in this order. */
+extern const route_t ops_routes[];
+extern const int ops_routes_count;
 
 /* ops.c */
 void ops_health(http_req_t *req);

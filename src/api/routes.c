@@ -1,13 +1,47 @@
+/*
+ * routes.c - the one route table, assembled from each resource's own.
+ *
+ * Every resource file exports `<name>_routes[]` and `<name>_routes_count`
+ * (declared in api.h); api_routes_init() concatenates them in the order
+ * below into one array that the router, /metrics and `travloc routes`
+ * share. Call it once at start-up, before any thread runs.
+ */
 #include "api/api.h"
 
-const route_t api_routes[] = {
-    {"GET", "/health", ops_health, ROUTE_OPS | ROUTE_PUBLIC, 0, "Liveness"},
-    {"GET", "/ready", ops_ready, ROUTE_OPS | ROUTE_PUBLIC, 0, "Readiness (database reachable)"},
-    {"GET", "/metrics", ops_metrics, ROUTE_OPS | ROUTE_PUBLIC, 0, "Prometheus metrics"},
-    {"GET", "/v1/openapi.json", ops_openapi, ROUTE_OPS | ROUTE_PUBLIC, 0, "This API's OpenAPI document"},
-    {"GET", "/docs", ops_docs, ROUTE_OPS | ROUTE_PUBLIC, 0, "API explorer"},
-    {"POST", "/v1/echo", diag_echo, ROUTE_PUBLIC, 64 * 1024, "Echo a JSON body"},
-    {"GET", "/docs/assets/:file", ops_docs_asset, ROUTE_OPS | ROUTE_PUBLIC, 0, "API explorer assets"},
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const route_t *routes;
+    const int *count;
+} table_t;
+
+static const table_t tables[] = {
+    {ops_routes, &ops_routes_count},
 };
 
-const int api_route_count = (int)(sizeof api_routes / sizeof api_routes[0]);
+static route_t *all;
+static int nall;
+
+int api_routes_init(void)
+{
+    if (all)
+        return 0;
+    int n = 0;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        n += *tables[i].count;
+    all = calloc((size_t)n, sizeof *all);
+    if (!all)
+        return -1;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        memcpy(all + nall, tables[i].routes, sizeof *all * (size_t)*tables[i].count);
+        nall += *tables[i].count;
+    }
+    return 0;
+}
+
+const route_t *api_routes(int *count)
+{
+    *count = nall;
+    return all;
+}

@@ -38,6 +38,10 @@ static const opt_t opts[] = {
     {"--redis-url", "REDIS_URL", OPT_STR, O(redis_url), 0, 0, "redis://host:port for cluster mode"},
     {"--pg-pool", "TRAVLOC_PG_POOL", OPT_INT, O(pg_pool), 1, 64, "PostgreSQL connections per loop"},
     {"--static-dir", "TRAVLOC_STATIC_DIR", OPT_STR, O(static_dir), 0, 0, "API explorer assets (swagger-ui-dist)"},
+    {"--jwt-secret", "TRAVLOC_JWT_SECRET", OPT_STR, O(jwt_secret), 0, 0, "HS256 signing secret, >= 32 bytes (default: kept in the database)"},
+    {"--jwt-kid", "TRAVLOC_JWT_KID", OPT_STR, O(jwt_kid), 0, 0, "key id of the signing secret"},
+    {"--jwt-old-keys", "TRAVLOC_JWT_OLD_KEYS", OPT_STR, O(jwt_old_keys), 0, 0, "kid:secret,... still accepted (rotation)"},
+    {"--access-ttl-s", "TRAVLOC_ACCESS_TTL_S", OPT_INT, O(access_ttl_s), 10, 86400, "access token lifetime in seconds"},
     {"--access-log", "TRAVLOC_ACCESS_LOG", OPT_BOOL, O(access_log), 0, 0, "write an access log line per request (1/0)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -145,6 +149,7 @@ int config_init(config_t *c, char *err, size_t errlen)
     c->rate_window_s = 60;
     c->pg_pool = 4;
     c->access_log = true;
+    c->access_ttl_s = 900;
     if (!(c->listen = strdup("127.0.0.1:8080")) || !(c->data_dir = strdup("var")) ||
         !(c->cors_origins = strdup("")))
         return -1;
@@ -199,6 +204,9 @@ void config_free(config_t *c)
     free(c->database_url);
     free(c->redis_url);
     free(c->static_dir);
+    free(c->jwt_secret);
+    free(c->jwt_kid);
+    free(c->jwt_old_keys);
     memset(c, 0, sizeof *c);
 }
 

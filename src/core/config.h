@@ -35,6 +35,10 @@ typedef struct {
     int pg_pool;             /* connections per loop */
     char *static_dir;        /* npm-installed assets for /docs */
     bool access_log;
+    char *jwt_secret;        /* HS256 signing secret; NULL = kept in the database */
+    char *jwt_kid;           /* key id of jwt_secret */
+    char *jwt_old_keys;      /* "kid:secret,…" still accepted for verification */
+    int access_ttl_s;        /* access token lifetime */
 } config_t;
 
 /* Fills defaults, then environment. Returns 0 or -1 with err set. */

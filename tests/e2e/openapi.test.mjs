@@ -52,3 +52,9 @@ test('the server serves the document and the explorer', async () => {
     await s.stop();
   }
 });
+
+test('docs/openapi.json is built from docs/openapi/*.json', async () => {
+  const { buildOpenapi } = await import('../../scripts/openapi-build.mjs');
+  assert.equal(readFileSync('docs/openapi.json', 'utf8'), buildOpenapi(),
+    'run: node scripts/openapi-build.mjs');
+});
