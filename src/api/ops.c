@@ -152,12 +152,12 @@ void ops_docs_asset(http_req_t *req)
 }
 
 const route_t ops_routes[] = {
-    {"GET", "/health", ops_health, ROUTE_OPS | ROUTE_PUBLIC, 0, "Liveness"},
-    {"GET", "/ready", ops_ready, ROUTE_OPS | ROUTE_PUBLIC, 0, "Readiness (database reachable)"},
-    {"GET", "/metrics", ops_metrics, ROUTE_OPS | ROUTE_PUBLIC, 0, "Prometheus metrics"},
-    {"GET", "/v1/openapi.json", ops_openapi, ROUTE_OPS | ROUTE_PUBLIC, 0, "This API's OpenAPI document"},
-    {"GET", "/docs", ops_docs, ROUTE_OPS | ROUTE_PUBLIC, 0, "API explorer"},
-    {"GET", "/docs/assets/:file", ops_docs_asset, ROUTE_OPS | ROUTE_PUBLIC, 0, "API explorer assets"},
-    {"POST", "/v1/echo", diag_echo, ROUTE_PUBLIC, 64 * 1024, "Echo a JSON body"},
+    {"GET", "/health", ops_health, ROUTE_OPS | ROUTE_PUBLIC | ROUTE_INLINE, 0, "Liveness", 0},
+    {"GET", "/ready", ops_ready, ROUTE_OPS | ROUTE_PUBLIC, 0, "Readiness (database reachable)", 0},
+    {"GET", "/metrics", ops_metrics, ROUTE_OPS | ROUTE_PUBLIC | ROUTE_INLINE, 0, "Prometheus metrics", 0},
+    {"GET", "/v1/openapi.json", ops_openapi, ROUTE_OPS | ROUTE_PUBLIC | ROUTE_INLINE, 0, "This API's OpenAPI document", 0},
+    {"GET", "/docs", ops_docs, ROUTE_OPS | ROUTE_PUBLIC | ROUTE_INLINE, 0, "API explorer", 0},
+    {"GET", "/docs/assets/:file", ops_docs_asset, ROUTE_OPS | ROUTE_PUBLIC, 0, "API explorer assets", 0},
+    {"POST", "/v1/echo", diag_echo, ROUTE_PUBLIC, 64 * 1024, "Echo a JSON body", 0},
 };
 const int ops_routes_count = (int)(sizeof ops_routes / sizeof ops_routes[0]);

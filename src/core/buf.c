@@ -40,13 +40,22 @@ int buf_puts(buf_t *b, const char *s)
 
 int buf_vprintf(buf_t *b, const char *fmt, va_list ap)
 {
+    /* Print straight into the spare room; only a line that does not fit
+     * is formatted a second time after growing. */
+    if (buf_reserve(b, 128) < 0)
+        return -1;
     va_list cp;
     va_copy(cp, ap);
-    int n = vsnprintf(NULL, 0, fmt, cp);
+    size_t room = b->cap - b->len;
+    int n = vsnprintf(b->data + b->len, room, fmt, cp);
     va_end(cp);
-    if (n < 0 || buf_reserve(b, (size_t)n) < 0)
+    if (n < 0)
         return -1;
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    if ((size_t)n >= room) {
+        if (buf_reserve(b, (size_t)n) < 0)
+            return -1;
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
     b->len += (size_t)n;
     return 0;
 }

@@ -1,5 +1,16 @@
+/*
+ * coro.c - coroutine switching.
+ *
+ * A coroutine's first entry goes through makecontext/setcontext (the only
+ * portable way to start running on a new stack); every later switch uses
+ * _setjmp/_longjmp, which, unlike swapcontext, makes no sigprocmask system
+ * call. That keeps a request's stack switches to plain register saves.
+ * Under AddressSanitizer each switch is announced with the fiber API so
+ * ASan tracks which stack is live.
+ */
 #include "core/coro.h"
 
+#include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -17,37 +28,68 @@
 #define CORO_CACHE 64
 
 struct coro {
-    ucontext_t ctx;
+    jmp_buf jb;            /* where the coroutine resumes after a yield */
+    ucontext_t uc;         /* first entry only */
     coro_fn fn;
     coro_fn done_fn;
     void *arg;
-    void *stack;       /* mmap region; first page is the guard */
+    void *stack;           /* mmap region; first page is the guard */
+    void *fake;            /* ASan fake stack while switched out */
+    int started;
     int done;
     coro_t *next_free;
 };
 
-static _Thread_local ucontext_t loop_ctx;
+static _Thread_local jmp_buf loop_jb;
 static _Thread_local coro_t *current;
 static _Thread_local coro_t *free_list;
 static _Thread_local int free_count;
 #if CORO_ASAN
-static _Thread_local void *fake_stack;
+static _Thread_local void *loop_fake;
 static _Thread_local const void *loop_stack_bottom;
 static _Thread_local size_t loop_stack_size;
 #endif
 
+static size_t page_size(void)
+{
+    static size_t page;
+    if (!page)
+        page = (size_t)sysconf(_SC_PAGESIZE);
+    return page;
+}
+
+static void *stack_bottom(coro_t *co) { return (char *)co->stack + page_size(); }
+
+/* Entering a coroutine's stack (fresh or after a yield). */
+static inline void arrived_in_coro(coro_t *co)
+{
+#if CORO_ASAN
+    __sanitizer_finish_switch_fiber(co->fake, &loop_stack_bottom, &loop_stack_size);
+#else
+    (void)co;
+#endif
+}
+
+/* Leaving a coroutine's stack; `finished` destroys its fake stack. */
+static inline void leaving_coro(coro_t *co, int finished)
+{
+#if CORO_ASAN
+    __sanitizer_start_switch_fiber(finished ? NULL : &co->fake, loop_stack_bottom,
+                                   loop_stack_size);
+#else
+    (void)co;
+    (void)finished;
+#endif
+}
+
 static void trampoline(unsigned lo, unsigned hi)
 {
     coro_t *co = (coro_t *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
-#if CORO_ASAN
-    __sanitizer_finish_switch_fiber(NULL, &loop_stack_bottom, &loop_stack_size);
-#endif
+    arrived_in_coro(co);
     co->fn(co->arg);
     co->done = 1;
-#if CORO_ASAN
-    __sanitizer_start_switch_fiber(NULL, loop_stack_bottom, loop_stack_size);
-#endif
-    /* uc_link returns to loop_ctx. */
+    leaving_coro(co, 1);
+    _longjmp(loop_jb, 1);
 }
 
 static coro_t *coro_alloc(void)
@@ -61,14 +103,13 @@ static coro_t *coro_alloc(void)
     coro_t *co = calloc(1, sizeof *co);
     if (!co)
         return NULL;
-    long page = sysconf(_SC_PAGESIZE);
-    co->stack = mmap(NULL, CORO_STACK + (size_t)page, PROT_READ | PROT_WRITE,
+    co->stack = mmap(NULL, CORO_STACK + page_size(), PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (co->stack == MAP_FAILED) {
         free(co);
         return NULL;
     }
-    mprotect(co->stack, (size_t)page, PROT_NONE);
+    mprotect(co->stack, page_size(), PROT_NONE);
     return co;
 }
 
@@ -80,7 +121,7 @@ static void coro_release(coro_t *co)
         free_count++;
         return;
     }
-    munmap(co->stack, CORO_STACK + (size_t)sysconf(_SC_PAGESIZE));
+    munmap(co->stack, CORO_STACK + page_size());
     free(co);
 }
 
@@ -89,17 +130,18 @@ coro_t *coro_spawn(coro_fn fn, coro_fn done, void *arg)
     coro_t *co = coro_alloc();
     if (!co)
         return NULL;
-    long page = sysconf(_SC_PAGESIZE);
     co->fn = fn;
     co->done_fn = done;
     co->arg = arg;
     co->done = 0;
-    getcontext(&co->ctx);
-    co->ctx.uc_stack.ss_sp = (char *)co->stack + page;
-    co->ctx.uc_stack.ss_size = CORO_STACK;
-    co->ctx.uc_link = &loop_ctx;
+    co->started = 0;
+    co->fake = NULL;
+    getcontext(&co->uc);
+    co->uc.uc_stack.ss_sp = stack_bottom(co);
+    co->uc.uc_stack.ss_size = CORO_STACK;
+    co->uc.uc_link = NULL;
     uintptr_t p = (uintptr_t)co;
-    makecontext(&co->ctx, (void (*)(void))trampoline, 2, (unsigned)(p & 0xffffffffu),
+    makecontext(&co->uc, (void (*)(void))trampoline, 2, (unsigned)(p & 0xffffffffu),
                 (unsigned)(p >> 32));
     return co;
 }
@@ -108,13 +150,18 @@ int coro_resume(coro_t *co)
 {
     coro_t *prev = current;
     current = co;
+    if (!_setjmp(loop_jb)) {
 #if CORO_ASAN
-    __sanitizer_start_switch_fiber(&fake_stack, (char *)co->stack + sysconf(_SC_PAGESIZE),
-                                   CORO_STACK);
+        __sanitizer_start_switch_fiber(&loop_fake, stack_bottom(co), CORO_STACK);
 #endif
-    swapcontext(&loop_ctx, &co->ctx);
+        if (!co->started) {
+            co->started = 1;
+            setcontext(&co->uc);
+        }
+        _longjmp(co->jb, 1);
+    }
 #if CORO_ASAN
-    __sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
+    __sanitizer_finish_switch_fiber(loop_fake, NULL, NULL);
 #endif
     current = prev;
     if (co->done) {
@@ -133,14 +180,11 @@ void coro_yield(void)
     coro_t *co = current;
     if (!co)
         return;
-#if CORO_ASAN
-    void *fs = NULL;
-    __sanitizer_start_switch_fiber(&fs, loop_stack_bottom, loop_stack_size);
-#endif
-    swapcontext(&co->ctx, &loop_ctx);
-#if CORO_ASAN
-    __sanitizer_finish_switch_fiber(fs, &loop_stack_bottom, &loop_stack_size);
-#endif
+    if (!_setjmp(co->jb)) {
+        leaving_coro(co, 0);
+        _longjmp(loop_jb, 1);
+    }
+    arrived_in_coro(co);
 }
 
 coro_t *coro_current(void)
@@ -150,11 +194,10 @@ coro_t *coro_current(void)
 
 void coro_thread_cleanup(void)
 {
-    long page = sysconf(_SC_PAGESIZE);
     while (free_list) {
         coro_t *co = free_list;
         free_list = co->next_free;
-        munmap(co->stack, CORO_STACK + (size_t)page);
+        munmap(co->stack, CORO_STACK + page_size());
         free(co);
     }
     free_count = 0;

@@ -44,6 +44,8 @@ enum {
     ROUTE_OPS = 1 << 0,      /* operations endpoint: no rate limit, no log noise */
     ROUTE_RAW_BODY = 1 << 1, /* body is not JSON (uploads) */
     ROUTE_PUBLIC = 1 << 2,   /* no authentication needed */
+    ROUTE_INLINE = 1 << 3,   /* handler never yields (no store, no thread pool):
+                              * it runs on the loop's stack, no coroutine */
 };
 
 typedef struct http_req http_req_t;
@@ -56,7 +58,15 @@ typedef struct route {
     unsigned flags;
     int64_t max_body;       /* 0 = server default */
     const char *summary;    /* one line, also checked against openapi.json */
+    int need;               /* ROUTE_NEED_*: role required; 0 = any signed-in user */
 } route_t;
+
+/* Roles a route may require (route_t.need); admin satisfies every need. */
+enum {
+    ROUTE_NEED_ANY = 0,     /* any authenticated user (or none with ROUTE_PUBLIC) */
+    ROUTE_NEED_GUIDE = 1,   /* guide or admin */
+    ROUTE_NEED_ADMIN = 2,   /* admin only */
+};
 
 struct http_req {
     pool_t pool;

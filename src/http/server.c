@@ -199,6 +199,11 @@ static void conn_process(conn_t *c)
         return;
     req->started = true;
     uv_timer_stop(&c->timer);
+    if (req->route && (req->route->flags & ROUTE_INLINE) && (req->route->flags & ROUTE_PUBLIC)) {
+        request_run(req);
+        request_done(req);
+        return;
+    }
     coro_t *co = coro_spawn(request_run, request_done, req);
     if (!co) {
         http_send_error(req, 503, "overloaded", "the server is out of memory");

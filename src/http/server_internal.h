@@ -50,6 +50,8 @@ struct loop {
     bool draining;
     long abandoned;             /* requests cut off by the grace timer */
     buf_t log;                  /* access log lines waiting for one write() */
+    char log_time[32];          /* cached timestamp of log_ms */
+    int64_t log_ms;
     char date[40];              /* cached Date header value */
     int64_t date_sec;
 };

@@ -59,6 +59,7 @@ struct pg_pool {
     int n;
     waiter_t *wait_head, *wait_tail;
     waiter_t *ready;       /* granted waiters to resume from the idle handle */
+    waiter_t *ready_tail;
     uv_idle_t wake;
     uv_timer_t retry;
     int backoff_ms;
@@ -105,6 +106,8 @@ static void on_wake(uv_idle_t *h)
     while (p->ready) {
         waiter_t *w = p->ready;
         p->ready = w->next;
+        if (!p->ready)
+            p->ready_tail = NULL;
         w->ready = true;
         coro_resume(w->co);
     }
@@ -119,8 +122,13 @@ static void grant(pg_pool_t *p, waiter_t *w, pgc_t *c)
         c->owner = w->co;
         c->state = PC_BUSY;
     }
-    w->next = p->ready;
-    p->ready = w;
+    /* FIFO: first come, first served, so no request starves. */
+    w->next = NULL;
+    if (p->ready_tail)
+        p->ready_tail->next = w;
+    else
+        p->ready = w;
+    p->ready_tail = w;
     if (!p->closing)
         uv_idle_start(&p->wake, on_wake);
 }
@@ -729,6 +737,7 @@ static void pg_conn_close(store_conn_t *base)
         w->ready = true;
         coro_resume(w->co);
     }
+    p->ready_tail = NULL;
     for (int i = 0; i < p->n; i++)
         if (p->conns[i].state != PC_DOWN)
             conn_down(&p->conns[i]);

@@ -10,13 +10,13 @@
 static void h(http_req_t *r) { (void)r; }
 
 static const route_t routes[] = {
-    {"GET", "/health", h, 0, 0, ""},
-    {"GET", "/v1/trips", h, 0, 0, ""},
-    {"POST", "/v1/trips", h, 0, 0, ""},
-    {"GET", "/v1/trips/:id", h, 0, 0, ""},
-    {"PUT", "/v1/trips/:id", h, 0, 0, ""},
-    {"GET", "/v1/trips/:id/destinations/:dest", h, 0, 0, ""},
-    {"GET", "/v1/trips/search", h, 0, 0, ""},
+    {"GET", "/health", h, 0, 0, "", 0},
+    {"GET", "/v1/trips", h, 0, 0, "", 0},
+    {"POST", "/v1/trips", h, 0, 0, "", 0},
+    {"GET", "/v1/trips/:id", h, 0, 0, "", 0},
+    {"PUT", "/v1/trips/:id", h, 0, 0, "", 0},
+    {"GET", "/v1/trips/:id/destinations/:dest", h, 0, 0, "", 0},
+    {"GET", "/v1/trips/search", h, 0, 0, "", 0},
 };
 
 static router_t *make(void)
@@ -81,12 +81,12 @@ static void test_bad_tables(void **state)
 {
     (void)state;
     char err[128];
-    const route_t dup[] = {{"GET", "/a", h, 0, 0, ""}, {"GET", "/a", h, 0, 0, ""}};
+    const route_t dup[] = {{"GET", "/a", h, 0, 0, "", 0}, {"GET", "/a", h, 0, 0, "", 0}};
     assert_null(router_new(dup, 2, err, sizeof err));
     assert_non_null(strstr(err, "duplicate"));
-    const route_t clash[] = {{"GET", "/a/:x", h, 0, 0, ""}, {"GET", "/a/:y/b", h, 0, 0, ""}};
+    const route_t clash[] = {{"GET", "/a/:x", h, 0, 0, "", 0}, {"GET", "/a/:y/b", h, 0, 0, "", 0}};
     assert_null(router_new(clash, 2, err, sizeof err));
-    const route_t rel[] = {{"GET", "a", h, 0, 0, ""}};
+    const route_t rel[] = {{"GET", "a", h, 0, 0, "", 0}};
     assert_null(router_new(rel, 1, err, sizeof err));
 }
 
