@@ -7,6 +7,7 @@
  * headers, the 500 for a handler that forgot to answer) and records metrics
  * and the access log line.
  */
+#include "auth/access.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/uuid.h"
@@ -14,6 +15,7 @@
 #include "http/ratelimit.h"
 #include "http/server.h"
 #include "http/server_internal.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -137,6 +139,95 @@ static int stage_rate_limit(http_req_t *req)
     return 1;
 }
 
+static int auth_refuse(http_req_t *req, const char *msg)
+{
+    http_send_error(req, 401, "unauthorized", "%s", msg);
+    http_add_header(req, "WWW-Authenticate", "Bearer");
+    return 1;
+}
+
+static int role_rank(const char *role)
+{
+    return strcmp(role, "admin") == 0 ? ROUTE_NEED_ADMIN
+           : strcmp(role, "guide") == 0 ? ROUTE_NEED_GUIDE
+                                        : ROUTE_NEED_ANY;
+}
+
+/* Looks the token's session up: alive, its user active. Fills req's
+ * identity from the database (the role there wins over the token's, so a
+ * role change or a suspension takes effect at once). 0 or answered. */
+static int auth_session(http_req_t *req, const jwt_claims_t *c)
+{
+    store_arg_t a[] = {ARG_TEXT(c->sid), ARG_TEXT(c->sub)};
+    store_res_t *r = NULL;
+    apierr_t e = {0};
+    store_conn_t *db = loop_ctx_get()->db;
+    if (store_query(db,
+                    "SELECT u.role, u.status, s.last_used_at FROM sessions s JOIN users u ON "
+                    "u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL",
+                    a, 2, &r, &e) < 0) {
+        http_send_apierr(req, &e);
+        return 1;
+    }
+    if (r->nrows != 1 || strcmp(store_val(r, 0, 1), "active") != 0) {
+        store_res_free(r);
+        return auth_refuse(req, "the session has ended or the account is not active");
+    }
+    /* The query matched, so both ids are UUIDs that fit. */
+    memcpy(req->user_id, c->sub, strnlen(c->sub, sizeof req->user_id - 1));
+    memcpy(req->session_id, c->sid, strnlen(c->sid, sizeof req->session_id - 1));
+    snprintf(req->role, sizeof req->role, "%s", store_val(r, 0, 0));
+    int64_t now = clock_now_ms();
+    if (now - store_int(r, 0, 2) > 60000) {
+        store_arg_t u[] = {ARG_INT(now), ARG_TEXT(c->sid)};
+        store_exec(db, "UPDATE sessions SET last_used_at = $1 WHERE id = $2", u, 2, &e);
+        apierr_clear(&e);
+    }
+    store_res_free(r);
+    return 0;
+}
+
+/* Routes without ROUTE_PUBLIC need "Authorization: Bearer <access JWT>"
+ * of a live session (401), then the role the route needs (403). */
+static int stage_auth(http_req_t *req)
+{
+    if (req->route->flags & ROUTE_PUBLIC)
+        return 0;
+    const char *h = http_header(req, "authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return auth_refuse(req, "this route needs Authorization: Bearer <access token>");
+    const char *tok = h + 7;
+    while (*tok == ' ')
+        tok++;
+    jwt_claims_t c;
+    int rc = auth_access_verify(tok, &c);
+    if (rc != 0)
+        return auth_refuse(req, rc == JWT_EEXPIRED ? "the access token has expired"
+                                                   : "the access token is not valid");
+    rc = auth_session(req, &c);
+    jwt_claims_clear(&c);
+    if (rc)
+        return rc;
+    if (g_ratelimit) {
+        rl_result_t r;
+        char key[80];
+        snprintf(key, sizeof key, "user:%s", req->user_id);
+        if (!ratelimit_take(g_ratelimit, key, clock_mono_ms(), &r)) {
+            http_send_error(req, 429, "rate_limited", "too many requests; retry in %d s",
+                            r.retry_after_s);
+            char v[24];
+            snprintf(v, sizeof v, "%d", r.retry_after_s);
+            http_add_header(req, "Retry-After", v);
+            return 1;
+        }
+    }
+    if (role_rank(req->role) < req->route->need) {
+        http_send_error(req, 403, "forbidden", "your role may not use this route");
+        return 1;
+    }
+    return 0;
+}
+
 static bool is_json_type(const char *ct)
 {
     if (!ct)
@@ -171,7 +262,8 @@ static int stage_json_body(http_req_t *req)
 }
 
 static const stage_fn stages[] = {
-    stage_request_id, stage_preflight, stage_route, stage_rate_limit, stage_json_body,
+    stage_request_id, stage_preflight, stage_route, stage_rate_limit, stage_auth,
+    stage_json_body,
 };
 
 void http_dispatch(http_req_t *req)
@@ -189,8 +281,12 @@ done:
 static void access_log(http_req_t *req, double ms)
 {
     loop_t *lp = req->conn->lp;
-    char ts[32];
-    clock_rfc3339(clock_now_ms(), ts, sizeof ts);
+    int64_t now = clock_now_ms();
+    if (now != lp->log_ms) { /* one timestamp string per millisecond */
+        clock_rfc3339(now, lp->log_time, sizeof lp->log_time);
+        lp->log_ms = now;
+    }
+    const char *ts = lp->log_time;
     buf_t *b = &lp->log;
     if (b->len)
         buf_puts(b, "\n");
