@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# bench/queue: enqueue and process no-op jobs through the durable queue,
+# the same workload as the BullMQ peer (/work/shared/bench, bench/queue):
+# WARMUP uncounted jobs, then JOBS jobs enqueued in batches of 1,000 per
+# transaction (`travloc jobs enqueue --count`) while WORKERS worker
+# processes of CONCURRENCY each consume them. Reports, per backend, the
+# enqueue rate, the processing rate (first start to last completion) and
+# the enqueue->start latency p50/p99 read back from the jobs table.
+#
+#   bench/queue/run.sh [sqlite|postgres ...]     (default: both)
+#   BIN=build/travloc JOBS=100000 WORKERS=1 CONCURRENCY=8 REPEATS=3
+#
+# PostgreSQL: DATABASE_URL_BASE (postgres://user@host:port) must point at a
+# server where the bench may create databases (scripts/services starts one).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${BIN:-build/travloc}
+JOBS=${JOBS:-100000}
+WARMUP=${WARMUP:-10000}
+WORKERS=${WORKERS:-1}
+CONCURRENCY=${CONCURRENCY:-8}
+REPEATS=${REPEATS:-3}
+backends=${*:-sqlite postgres}
+
+now_ms() { date +%s%3N; }
+
+run_one() {
+  local backend=$1 dir env=()
+  dir=$(mktemp -d /tmp/travloc-qbench.XXXXXX)
+  if [ "$backend" = postgres ]; then
+    local db="qbench_$$_$RANDOM"
+    psql -q "$DATABASE_URL_BASE/postgres" -c "CREATE DATABASE $db" >/dev/null
+    env=(DATABASE_URL="$DATABASE_URL_BASE/$db")
+  else
+    env=(DATABASE_URL=)
+  fi
+  J() { env "${env[@]}" TRAVLOC_LOG_LEVEL=warn "$BIN" jobs "$@" --data-dir "$dir"; }
+  J configure bench --keep-completed-count 100000000 >/dev/null
+  J configure warm --keep-completed-count 100000000 >/dev/null
+  local pids=()
+  for _ in $(seq "$WORKERS"); do
+    env "${env[@]}" TRAVLOC_LOG_LEVEL=warn "$BIN" worker --data-dir "$dir" \
+      --concurrency "$CONCURRENCY" --poll-ms 20 &
+    pids+=($!)
+  done
+  J enqueue --queue warm --type noop --count "$WARMUP" >/dev/null
+  until [ "$(J stats --queue warm | python3 -c 'import json,sys; print(json.load(sys.stdin)["completed"]["count"])')" = "$WARMUP" ]; do sleep 0.2; done
+  local t0 t1
+  t0=$(now_ms)
+  J enqueue --queue bench --type noop --count "$JOBS" >/dev/null
+  t1=$(now_ms)
+  until [ "$(J stats --queue bench | python3 -c 'import json,sys; print(json.load(sys.stdin)["completed"]["count"])')" = "$JOBS" ]; do sleep 0.2; done
+  for p in "${pids[@]}"; do kill -TERM "$p"; done
+  wait "${pids[@]}" || true
+  J stats --queue bench | python3 -c "
+import json, sys
+s = json.load(sys.stdin)['completed']
+print(json.dumps({'backend': '$backend', 'jobs': $JOBS, 'workers': $WORKERS, 'concurrency': $CONCURRENCY,
+  'enqueue_jobs_per_s': round($JOBS * 1000 / max(1, $t1 - $t0)),
+  'process_jobs_per_s': round(s['jobsPerSecond']),
+  'start_latency_p50_ms': s['waitMs']['p50'], 'start_latency_p99_ms': s['waitMs']['p99']}))"
+  rm -rf "$dir"
+  if [ "$backend" = postgres ]; then psql -q "$DATABASE_URL_BASE/postgres" -c "DROP DATABASE $db" >/dev/null; fi
+}
+
+for b in $backends; do
+  for _ in $(seq "$REPEATS"); do run_one "$b"; done
+done

@@ -1,0 +1,161 @@
+/*
+ * queue/queue.c - enqueueing, the handler registry, progress, and the
+ * dialect switch.
+ *
+ * The registry is a fixed table filled at start-up (queue_register) and
+ * only read afterwards, so worker threads read it without locks. Enqueue is
+ * a single INSERT ... ON CONFLICT DO NOTHING on the caller's handle: inside
+ * the caller's transaction it commits or rolls back with it; the partial
+ * unique index on (queue, dedupe_key) over pending states makes a second
+ * enqueue with the same key a no-op that returns the first job's id.
+ */
+#include "queue/queue_int.h"
+
+#include "core/clock.h"
+#include "core/uuid.h"
+#include "http/metrics.h"
+#include "queue/policy.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TYPES 64
+
+static struct {
+    const char *type;
+    queue_handler_fn fn;
+} registry[MAX_TYPES];
+static int nregistry;
+static _Atomic int dialect; /* 0 unknown, 1 sqlite, 2 postgres */
+
+void queue_metrics_source(buf_t *out);
+
+void queue__init(store_t *store)
+{
+    static _Atomic int metrics_added;
+    atomic_store(&dialect, store_kind(store) == STORE_POSTGRES ? 2 : 1);
+    if (atomic_exchange(&metrics_added, 1) == 0)
+        metrics_add_source(queue_metrics_source);
+    queue_register_builtins();
+}
+
+bool queue__pg(void) { return atomic_load(&dialect) == 2; }
+
+int queue_register(const char *type, queue_handler_fn fn)
+{
+    if (!queue_type_valid(type) || !fn || nregistry == MAX_TYPES || queue_handler(type))
+        return -1;
+    registry[nregistry].type = type;
+    registry[nregistry].fn = fn;
+    nregistry++;
+    return 0;
+}
+
+queue_handler_fn queue_handler(const char *type)
+{
+    for (int i = 0; i < nregistry; i++)
+        if (strcmp(registry[i].type, type) == 0)
+            return registry[i].fn;
+    return NULL;
+}
+
+static const char *const ENQUEUE_SQL =
+    "INSERT INTO jobs (id, queue, type, payload, priority, state, run_at, max_attempts, "
+    "backoff_kind, backoff_ms, timeout_ms, dedupe_key, created_at, enqueued_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13) "
+    "ON CONFLICT DO NOTHING";
+
+static int find_pending(store_conn_t *db, const char *queue, const char *key, char id_out[37],
+                        apierr_t *err)
+{
+    store_res_t *r;
+    store_arg_t a[] = {ARG_TEXT(queue), ARG_TEXT(key)};
+    if (store_query(db,
+                    "SELECT id FROM jobs WHERE queue = $1 AND dedupe_key = $2 AND state IN "
+                    "('waiting', 'delayed', 'active')",
+                    a, 2, &r, err) < 0)
+        return -1;
+    int found = r->nrows > 0;
+    if (found)
+        snprintf(id_out, 37, "%s", store_val(r, 0, 0));
+    store_res_free(r);
+    return found;
+}
+
+int queue_enqueue(store_conn_t *db, const job_spec_t *spec, char id_out[37], apierr_t *err)
+{
+    char *payload;
+    if (queue_spec_check(spec, &payload, err) < 0)
+        return -1;
+    const char *queue = spec->queue ? spec->queue : "default";
+    int64_t now = clock_now_ms();
+    int64_t run_at = spec->run_at_ms > 0 ? spec->run_at_ms : now + spec->delay_ms;
+    int rc = -1;
+    for (int round = 0; round < 3; round++) {
+        char id[UUID_STR_LEN];
+        uuid_v7(id);
+        store_arg_t a[] = {
+            ARG_TEXT(id), ARG_TEXT(queue), ARG_TEXT(spec->type), ARG_TEXT(payload),
+            ARG_INT(spec->priority), ARG_TEXT(run_at > now ? "delayed" : "waiting"),
+            ARG_INT(run_at), ARG_INT(spec->max_attempts ? spec->max_attempts : 3),
+            ARG_TEXT(spec->backoff == QUEUE_BACKOFF_FIXED ? "fixed" : "exponential"),
+            ARG_INT(spec->backoff_ms ? spec->backoff_ms : 1000), ARG_INT(spec->timeout_ms),
+            ARG_TEXT(spec->dedupe_key), ARG_INT(now),
+        };
+        store_res_t *r;
+        if (store_query(db, ENQUEUE_SQL, a, 13, &r, err) < 0)
+            break;
+        int64_t changes = r->changes;
+        store_res_free(r);
+        if (changes > 0) {
+            memcpy(id_out, id, UUID_STR_LEN);
+            rc = 0;
+            break;
+        }
+        if (!spec->dedupe_key) {
+            apierr_set(err, 500, "internal", "the job was not stored");
+            break;
+        }
+        int f = find_pending(db, queue, spec->dedupe_key, id_out, err);
+        if (f != 0) {
+            rc = f < 0 ? -1 : 1;
+            break;
+        }
+        /* The pending twin finished in between: insert again. */
+    }
+    free(payload);
+    return rc;
+}
+
+int queue_job_fail(queue_job_t *job, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(job->error, sizeof job->error, fmt, ap);
+    va_end(ap);
+    return QUEUE_RETRY;
+}
+
+int queue__progress(store_conn_t *db, const char *id, const char *owner, int attempt,
+                    int percent, const char *message, apierr_t *err)
+{
+    if (percent < 0)
+        percent = 0;
+    if (percent > 100)
+        percent = 100;
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", message ? message : "");
+    store_arg_t a[] = {ARG_INT(percent), ARG_TEXT(message ? msg : NULL), ARG_INT(clock_now_ms()),
+                       ARG_TEXT(id), ARG_TEXT(owner), ARG_INT(attempt)};
+    store_res_t *r;
+    if (store_query(db,
+                    "UPDATE jobs SET progress = $1, progress_message = $2, updated_at = $3 "
+                    "WHERE id = $4 AND lease_owner = $5 AND attempts = $6 AND state = 'active'",
+                    a, 6, &r, err) < 0)
+        return -1;
+    int done = r->changes > 0;
+    store_res_free(r);
+    return done;
+}
