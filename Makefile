@@ -12,6 +12,7 @@ build: deps
 
 run: build
 	@scripts/install-deps --run
+	./build/travloc import-osm data/osm/monaco-latest.osm.pbf --if-empty
 	./build/travloc serve
 
 test:

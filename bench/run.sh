@@ -20,7 +20,7 @@ WARMUP=${WARMUP:-3}
 CONNS=${CONNS:-64}
 RUN=$(mktemp -d /tmp/travloc-bench.XXXXXX)
 chmod 755 "$RUN" # PostgreSQL runs as the postgres user below it
-BIN=$ROOT/build/travloc
+BIN=${TRAVLOC_BIN:-$ROOT/build/travloc}
 RESULTS=$ROOT/bench/results
 mkdir -p "$RESULTS"
 pids=()

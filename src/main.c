@@ -9,12 +9,17 @@
  *
  * Exit status: 0 success, 1 runtime failure, 2 bad usage or configuration.
  */
+#include "accounts/accounts.h"
 #include "api/api.h"
 #include "auth/access.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "places/places.h"
+#include "api/trips_jobs.h"
+#include "planner/bench.h"
+#include "queue/queue.h"
 #include "store/store.h"
 
 #include <sodium.h>
@@ -29,6 +34,11 @@ static void usage(void)
            "  serve      serve the HTTP API and real-time channel (default)\n"
            "  migrate    apply database migrations and exit\n"
            "  routes     print every route the server answers\n"
+           "  import-osm FILE.osm.pbf [--if-empty]: load places and the routing graph\n"
+           "  user       user create [--admin] --email E --password P: add an account\n"
+           "  bench-planner DIR  solve the TOPTW benchmark in DIR (data/toptw) and report gaps\n"
+           "  worker     run jobs: [--queues a,b] [--concurrency N] [--lease-ms N]\n"
+           "  jobs       enqueue|list|get|retry|cancel|purge|pause|resume|configure|schedule|unschedule\n"
            "  version    print the version\n"
            "  help       show this help\n\n"
            "options (flag, environment variable, meaning):\n",
@@ -77,15 +87,34 @@ static int cmd_serve(config_t *cfg)
     if (open_store(cfg, &store, false) < 0)
         return 1;
     char err[256];
+    if (accounts_init(cfg, store, true, err, sizeof err) < 0) {
+        fprintf(stderr, "travloc: %s\n", err);
+        accounts_shutdown();
+        auth_keys_free();
+        store_close(store);
+        return 1;
+    }
     int nroutes;
     const route_t *routes = api_routes(&nroutes);
     router_t *router = router_new(routes, nroutes, err, sizeof err);
     if (!router) {
         fprintf(stderr, "travloc: route table: %s\n", err);
+        accounts_shutdown();
         store_close(store);
         return 1;
     }
+    places_serve_init(store);
+    queue_serve_init(store);
+    store_conn_t *jdb = store_conn_open(store, NULL);
+    apierr_t jerr = {0};
+    if (trips_jobs_init(jdb, &jerr) < 0) {
+        fprintf(stderr, "travloc: scheduling trip status updates: %s\n", jerr.message);
+        apierr_clear(&jerr);
+    }
+    store_conn_close(jdb);
     int rc = server_run(cfg, store, router, routes, nroutes);
+    places_shutdown();
+    accounts_shutdown();
     router_free(router);
     auth_keys_free();
     store_close(store);
@@ -117,11 +146,21 @@ int main(int argc, char **argv)
         printf("travloc %s\n", TRAVLOC_VERSION);
         return 0;
     }
+    if (strcmp(cmd, "bench-planner") == 0)
+        return planner_bench_main(argc - 1, argv + 1);
     if (strcmp(cmd, "routes") == 0)
         return cmd_routes();
     if (sodium_init() < 0) {
         fprintf(stderr, "travloc: libsodium failed to initialise\n");
         return 1;
+    }
+    if (strcmp(cmd, "user") == 0)
+        return accounts_cli(argc - first, argv + first);
+    if (strcmp(cmd, "import-osm") == 0)
+        return places_import_main(argc - first, argv + first);
+    if (strcmp(cmd, "worker") == 0 || strcmp(cmd, "jobs") == 0) {
+        trips_jobs_register(); /* the application's job types */
+        return queue_cli(cmd, argc - first, argv + first);
     }
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0) {
         fprintf(stderr, "travloc: unknown command '%s' (see 'travloc help')\n", cmd);

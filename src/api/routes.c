@@ -18,6 +18,14 @@ typedef struct {
 
 static const table_t tables[] = {
     {ops_routes, &ops_routes_count},
+    {realtime_routes, &realtime_routes_count},
+    {places_routes, &places_routes_count},
+    {map_routes, &map_routes_count},
+    {auth_routes, &auth_routes_count},
+    {users_routes, &users_routes_count},
+    {admin_routes, &admin_routes_count},
+    {jobs_admin_routes, &jobs_admin_routes_count},
+    {trips_routes, &trips_routes_count},
 };
 
 static route_t *all;

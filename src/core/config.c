@@ -42,6 +42,16 @@ static const opt_t opts[] = {
     {"--jwt-kid", "TRAVLOC_JWT_KID", OPT_STR, O(jwt_kid), 0, 0, "key id of the signing secret"},
     {"--jwt-old-keys", "TRAVLOC_JWT_OLD_KEYS", OPT_STR, O(jwt_old_keys), 0, 0, "kid:secret,... still accepted (rotation)"},
     {"--access-ttl-s", "TRAVLOC_ACCESS_TTL_S", OPT_INT, O(access_ttl_s), 10, 86400, "access token lifetime in seconds"},
+    {"--smtp-url", "SMTP_URL", OPT_STR, O(smtp_url), 0, 0, "smtp://host:port for outgoing mail (default: maildir under the data dir)"},
+    {"--mail-from", "TRAVLOC_MAIL_FROM", OPT_STR, O(mail_from), 0, 0, "From: address of outgoing mail"},
+    {"--password-cost", "TRAVLOC_PASSWORD_COST", OPT_STR, O(password_cost), 0, 0, "Argon2id cost: interactive (default) or min (tests only)"},
+    {"--oidc-providers", "TRAVLOC_OIDC_PROVIDERS", OPT_STR, O(oidc_providers), 0, 0, "JSON file of social-login providers"},
+    {"--rt-ping-interval-ms", "TRAVLOC_RT_PING_INTERVAL_MS", OPT_INT, O(rt_ping_interval_ms), 50, 3600000, "real-time heartbeat: pingInterval"},
+    {"--rt-ping-timeout-ms", "TRAVLOC_RT_PING_TIMEOUT_MS", OPT_INT, O(rt_ping_timeout_ms), 50, 3600000, "real-time heartbeat: pingTimeout"},
+    {"--rt-max-payload", "TRAVLOC_RT_MAX_PAYLOAD", OPT_I64, O(rt_max_payload), 1024, 100000000, "real-time maxPayload in bytes (at most --max-body)"},
+    {"--rt-recovery-window-s", "TRAVLOC_RT_RECOVERY_WINDOW_S", OPT_INT, O(rt_recovery_window_s), 1, 86400, "connection-state recovery window"},
+    {"--rt-events-per-s", "TRAVLOC_RT_EVENTS_PER_S", OPT_INT, O(rt_events_per_s), 1, 1000000, "events per second per socket before it is cut off"},
+    {"--rt-max-sockets-per-user", "TRAVLOC_RT_MAX_SOCKETS_PER_USER", OPT_INT, O(rt_max_sockets_per_user), 1, 100000, "real-time connections per user"},
     {"--access-log", "TRAVLOC_ACCESS_LOG", OPT_BOOL, O(access_log), 0, 0, "write an access log line per request (1/0)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -150,6 +160,12 @@ int config_init(config_t *c, char *err, size_t errlen)
     c->pg_pool = 4;
     c->access_log = true;
     c->access_ttl_s = 900;
+    c->rt_ping_interval_ms = 25000;
+    c->rt_ping_timeout_ms = 20000;
+    c->rt_max_payload = 1000000;
+    c->rt_recovery_window_s = 120;
+    c->rt_events_per_s = 50;
+    c->rt_max_sockets_per_user = 20;
     if (!(c->listen = strdup("127.0.0.1:8080")) || !(c->data_dir = strdup("var")) ||
         !(c->cors_origins = strdup("")))
         return -1;
@@ -207,6 +223,10 @@ void config_free(config_t *c)
     free(c->jwt_secret);
     free(c->jwt_kid);
     free(c->jwt_old_keys);
+    free(c->smtp_url);
+    free(c->mail_from);
+    free(c->password_cost);
+    free(c->oidc_providers);
     memset(c, 0, sizeof *c);
 }
 

@@ -39,6 +39,17 @@ typedef struct {
     char *jwt_kid;           /* key id of jwt_secret */
     char *jwt_old_keys;      /* "kid:secret,…" still accepted for verification */
     int access_ttl_s;        /* access token lifetime */
+    char *smtp_url;          /* smtp://… sends mail; NULL = maildir under data_dir/mail */
+    char *mail_from;         /* From: address of outgoing mail */
+    char *password_cost;     /* "interactive" (default) or "min" (tests only) */
+    char *oidc_providers;    /* JSON file describing social-login providers */
+    /* real-time engine (realtime/) */
+    int rt_ping_interval_ms;     /* Engine.IO pingInterval */
+    int rt_ping_timeout_ms;      /* Engine.IO pingTimeout */
+    int64_t rt_max_payload;      /* maxPayload / maxHttpBufferSize, bytes */
+    int rt_recovery_window_s;    /* connection-state recovery window */
+    int rt_events_per_s;         /* events per second per socket */
+    int rt_max_sockets_per_user;
 } config_t;
 
 /* Fills defaults, then environment. Returns 0 or -1 with err set. */

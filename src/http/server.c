@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "http/metrics.h"
 #include "http/server_internal.h"
+#include "realtime/realtime.h"
 #include "store/store.h"
 
 #include "core/clock.h"
@@ -389,6 +390,34 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
     b->len = sizeof slab;
 }
 
+/* ---- WebSocket hand-off (realtime) ---------------------------------------- */
+
+/* The request just parsed asked to upgrade the connection; nothing after
+ * it is HTTP. realtime takes the socket (0: close our handle quietly),
+ * refuses it with a status, or declines (-1: it is served as plain HTTP,
+ * as are requests pipelined before it, then the connection closes).
+ * Returns true when the connection is dealt with. */
+static bool hand_off_upgrade(conn_t *c, const char *rest, size_t len)
+{
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = false;
+    c->close_after = true;
+    http_req_t *req = c->tail;
+    if (!req || c->head != req || req->started)
+        return false;
+    int rc = realtime_ws_adopt(&c->tcp, req, rest, len);
+    if (rc < 0)
+        return false;
+    c->head = c->tail = NULL;
+    c->queued = 0;
+    req_free(req);
+    if (rc == 0)
+        conn_close(c);
+    else
+        response_early_error(c, rc, rc == 400 ? "bad_request" : "unavailable", NULL);
+    return true;
+}
+
 static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
     conn_t *c = s->data;
@@ -404,6 +433,9 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         return;
     size_t done = http_parser_execute(&c->parser, &parser_settings, b->base, (size_t)n);
     enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+    if (c->parser.upgrade && (e == HPE_OK || e == HPE_PAUSED) &&
+        hand_off_upgrade(c, b->base + done, (size_t)n - done))
+        return;
     if (e != HPE_OK && e != HPE_PAUSED) {
         if (!c->error_status)
             refuse(c, 400, "bad_request");
@@ -538,6 +570,15 @@ static void on_grace(uv_timer_t *t)
     uv_stop(&lp->uv);
 }
 
+static const server_service_t *services[8];
+static int nservices;
+
+void server_add_service(const server_service_t *svc)
+{
+    if (nservices < 8)
+        services[nservices++] = svc;
+}
+
 static void on_stop(uv_async_t *a)
 {
     loop_t *lp = a->data;
@@ -545,6 +586,10 @@ static void on_stop(uv_async_t *a)
         return;
     lp->draining = true;
     uv_close((uv_handle_t *)&lp->listener, close_cb_noop);
+    for (int i = 0; i < nservices; i++)
+        if (services[i]->drain)
+            services[i]->drain(&lp->ctx);
+    realtime_loop_drain(lp->ctx.index); /* ends polls and WebSockets */
     for (conn_t *c = lp->conns, *n; c; c = n) {
         n = c->next;
         if (!c->head && !c->parsing)
@@ -583,7 +628,12 @@ static void loop_thread(void *arg)
     loop_t *lp = arg;
     loop_ctx_set(&lp->ctx);
     lp->ctx.db = store_conn_open(S.store, &lp->uv);
+    realtime_loop_start(lp->ctx.index, &lp->uv);
+    for (int i = 0; i < nservices; i++)
+        services[i]->start(&lp->ctx);
     uv_run(&lp->uv, UV_RUN_DEFAULT);
+    for (int i = nservices - 1; i >= 0; i--)
+        lp->abandoned += services[i]->stop(&lp->ctx);
     if (lp->abandoned) {
         on_flush(&lp->flush);
         atomic_fetch_add(&loops_done, 1);
@@ -595,6 +645,7 @@ static void loop_thread(void *arg)
     if (lp->ctx.db)
         store_conn_close(lp->ctx.db);
     lp->ctx.db = NULL;
+    realtime_loop_fini(lp->ctx.index);
     uv_walk(&lp->uv, walk_close, NULL);
     uv_run(&lp->uv, UV_RUN_DEFAULT);
     buf_free(&lp->log);
@@ -678,6 +729,8 @@ int server_run(const config_t *cfg, struct store *store, const router_t *router,
     init_parser_settings();
     middleware_init(cfg);
     http_parser_set_max_header_size(MAX_HEADER_BYTES + 1024);
+    if (realtime_init(cfg, S.nloops) < 0)
+        return -1;
     S.loops = calloc((size_t)S.nloops, sizeof *S.loops);
     if (!S.loops)
         return -1;
@@ -718,6 +771,7 @@ int server_run(const config_t *cfg, struct store *store, const router_t *router,
     uv_loop_close(&main_loop);
     for (int i = 0; i < S.nloops; i++)
         uv_loop_close(&S.loops[i].uv);
+    realtime_shutdown();
     free(S.loops);
     S.loops = NULL;
     log_info("stopped", NULL);

@@ -12,6 +12,7 @@
 #define TRAVLOC_SERVER_H
 
 #include "core/config.h"
+#include "core/loopctx.h"
 #include "http/router.h"
 
 struct store;
@@ -22,6 +23,20 @@ typedef struct server server_t;
  * start (message already logged). */
 int server_run(const config_t *cfg, struct store *store, const router_t *router,
                const route_t *routes, int nroutes);
+
+/* A service that runs on every loop beside HTTP (the job queue's workers).
+ * start runs on the loop's thread once its database handle is open; drain
+ * (may be NULL) when the loop starts draining, so the service can wind
+ * down alongside HTTP; stop after the HTTP side has drained: it may run the
+ * loop until the service is idle, and returns how many tasks it had to
+ * abandon. */
+typedef struct {
+    void (*start)(loop_ctx_t *lc);
+    int (*stop)(loop_ctx_t *lc);
+    void (*drain)(loop_ctx_t *lc);
+} server_service_t;
+/* Registers a service before server_run (at most 8); svc is borrowed. */
+void server_add_service(const server_service_t *svc);
 
 /* Read-only accessors for handlers (ops endpoints, middleware). */
 const config_t *server_config(void);

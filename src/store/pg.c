@@ -535,6 +535,19 @@ static int async_query(pg_pool_t *p, const char *sql, const params_t *pp, int na
     bool known;
     char **slot = (char **)prepared_name(c, sql, name, &known);
     int rc = 0;
+    if (!known && *slot) {
+        /* Two statements hash to this slot: release the old one's name. */
+        char dealloc[48];
+        snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", name);
+        if (!PQsendQuery(c->pg, dealloc) || wait_result(c) < 0) {
+            if (c->state != PC_DOWN && PQstatus(c->pg) == CONNECTION_BAD)
+                conn_down(c);
+            rc = apierr_set(err, 503, "database_unavailable", "the database is not available");
+            goto out;
+        }
+        free(*slot);
+        *slot = NULL;
+    }
     if (!known) {
         if (!PQsendPrepare(c->pg, name, sql, nargs, NULL) || wait_result(c) < 0) {
             if (c->state != PC_DOWN && PQstatus(c->pg) == CONNECTION_BAD)

@@ -74,7 +74,8 @@ test('a dirty or tampered migration state fails loudly', async () => {
   const dirty = await runCli(['migrate', '--data-dir', dir], env);
   assert.equal(dirty.code, 1);
   assert.match(dirty.stderr, /dirty/);
-  sql(env, dir, 'UPDATE schema_migrations SET dirty = 0, version = 9999');
+  sql(env, dir, 'UPDATE schema_migrations SET dirty = 0');
+  sql(env, dir, 'UPDATE schema_migrations SET version = 9999 WHERE version = 1');
   const unknown = await runCli(['migrate', '--data-dir', dir], env);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /does not know/);
