@@ -24,6 +24,15 @@ backends=${*:-sqlite postgres}
 
 now_ms() { date +%s%3N; }
 
+# Cheap poll (an index probe, not the stats query): jobs still to run in $1.
+pending() {
+  local n=0 st
+  for st in waiting active; do
+    n=$((n + $(J list --queue "$1" --state "$st" --limit 1 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')))
+  done
+  echo "$n"
+}
+
 run_one() {
   local backend=$1 dir env=()
   dir=$(mktemp -d /tmp/travloc-qbench.XXXXXX)
@@ -44,12 +53,13 @@ run_one() {
     pids+=($!)
   done
   J enqueue --queue warm --type noop --count "$WARMUP" >/dev/null
-  until [ "$(J stats --queue warm | python3 -c 'import json,sys; print(json.load(sys.stdin)["completed"]["count"])')" = "$WARMUP" ]; do sleep 0.2; done
+  sleep 0.5
+  until [ "$(pending warm)" = 0 ]; do sleep 0.2; done
   local t0 t1
   t0=$(now_ms)
   J enqueue --queue bench --type noop --count "$JOBS" >/dev/null
   t1=$(now_ms)
-  until [ "$(J stats --queue bench | python3 -c 'import json,sys; print(json.load(sys.stdin)["completed"]["count"])')" = "$JOBS" ]; do sleep 0.2; done
+  until [ "$(pending bench)" = 0 ]; do sleep 0.2; done
   for p in "${pids[@]}"; do kill -TERM "$p"; done
   wait "${pids[@]}" || true
   J stats --queue bench | python3 -c "

@@ -90,6 +90,15 @@ static void conn_free_cb(uv_handle_t *h)
         c->next->prev = c->prev;
     lp->nconns--;
     atomic_fetch_sub(&S.nconns, 1);
+    /* Reached without conn_close when the loop's final walk closes every
+     * handle: release what the connection still holds. */
+    if (c->parsing)
+        req_free(c->parsing);
+    while (c->head && !(c->head->started && !c->head->finished)) {
+        http_req_t *r = c->head;
+        c->head = r->next;
+        req_free(r);
+    }
     buf_free(&c->field);
     buf_free(&c->value);
     buf_free(&c->url);
