@@ -136,7 +136,7 @@ long places_find(const places_catalog_t *c, const char *id);
 
 /* ---- Time zones (tz.c) -------------------------------------------------- */
 
-/* IANA zone of the nearest city in the generated table (tz_cities.c). */
+/* IANA zone of the nearest city in the generated table (data/tz/tz-cities.tsv). */
 const char *places_tz_for(geo_point_t p);
 /* Local broken-down time of instant at_ms in `zone` (NULL = UTC). */
 void places_local_time(const struct cron_tz *zone, int64_t at_ms, struct tm *out);
