@@ -321,44 +321,26 @@ void expenses_get(http_req_t *req)
     acc_etag(req, v);
 }
 
+static json_t *exp_current(store_conn_t *db, const store_res_t *r, apierr_t *err)
+{
+    return exp_json(db, r, 0, err);
+}
+
+static int exp_remove(store_conn_t *db, const char *tid, const char *id, int64_t now,
+                      apierr_t *err)
+{
+    (void)tid;
+    store_arg_t a[] = {ARG_TEXT(id), ARG_INT(now)};
+    return store_exec(db,
+                      "UPDATE expenses SET deleted_at = $2, updated_at = $2, "
+                      "version = version + 1 WHERE id = $1",
+                      a, 2, err);
+}
+
 void expenses_delete(http_req_t *req)
 {
-    const char *tid, *eid;
-    if (trip_path_id(req, "id", &tid) < 0 || trip_path_id(req, "expId", &eid) < 0)
-        return;
-    apierr_t err = {0};
-    store_conn_t *db = db_();
-    store_res_t *r = NULL;
-    if (store_begin(db, true, &err) < 0)
-        ACC_FAIL(req, &err);
-    if (trip_lock(db, tid, &err) < 0 ||
-        trip_check(db, tid, req->user_id, ROLE_EDITOR, NULL, &err) < 0 ||
-        exp_row(db, tid, eid, &r, &err) < 0) {
-        store_rollback(db);
-        ACC_FAIL(req, &err);
-    }
-    int64_t v = store_int(r, 0, 8);
-    if (trip_if_match(req, v) < 0) {
-        json_t *cur = exp_json(db, r, 0, &err);
-        store_rollback(db);
-        store_res_free(r);
-        if (!cur)
-            ACC_FAIL(req, &err);
-        trip_send_stale(req, v, cur);
-        return;
-    }
-    store_res_free(r);
-    store_arg_t a[] = {ARG_TEXT(eid), ARG_INT(clock_now_ms())};
-    if (store_exec(db,
-                   "UPDATE expenses SET deleted_at = $2, updated_at = $2, version = version + 1 "
-                   "WHERE id = $1",
-                   a, 2, &err) < 0 ||
-        changes_log(db, tid, NULL, "expense", eid, "delete", v + 1, NULL, &err) < 0 ||
-        store_commit(db, &err) < 0) {
-        store_rollback(db);
-        ACC_FAIL(req, &err);
-    }
-    http_send_raw(req, 204, NULL, NULL, 0);
+    static const trip_child_t kind = {"expId", "expense", 8, exp_row, exp_current, exp_remove};
+    trip_child_delete(req, &kind);
 }
 
 /* ---- balances ------------------------------------------------------------------ */

@@ -337,39 +337,27 @@ void act_patch_h(http_req_t *req)
     act_write(req, tid, aid, json_incref(req->json));
 }
 
+static json_t *act_current(store_conn_t *db, const store_res_t *r, apierr_t *err)
+{
+    (void)db;
+    (void)err;
+    return act_json(r, 0, false);
+}
+
+static int act_remove(store_conn_t *db, const char *tid, const char *id, int64_t now,
+                      apierr_t *err)
+{
+    (void)tid;
+    store_arg_t a[] = {ARG_TEXT(id), ARG_INT(now)};
+    return store_exec(db,
+                      "UPDATE activities SET deleted_at = $2, updated_at = $2, "
+                      "version = version + 1 WHERE id = $1",
+                      a, 2, err);
+}
+
 void act_delete_h(http_req_t *req)
 {
-    const char *tid, *aid;
-    if (trip_path_id(req, "id", &tid) < 0 || trip_path_id(req, "actId", &aid) < 0)
-        return;
-    apierr_t err = {0};
-    store_conn_t *db = loop_ctx_get()->db;
-    store_res_t *cur = NULL;
-    if (store_begin(db, true, &err) < 0)
-        ACC_FAIL(req, &err);
-    if (trip_lock(db, tid, &err) < 0 ||
-        trip_check(db, tid, req->user_id, ROLE_EDITOR, NULL, &err) < 0 ||
-        act_get_row(db, tid, aid, &cur, &err) < 0) {
-        store_rollback(db);
-        ACC_FAIL(req, &err);
-    }
-    int64_t v = store_int(cur, 0, AC_VERSION);
-    if (trip_if_match(req, v) < 0) {
-        store_rollback(db);
-        trip_send_stale(req, v, act_json(cur, 0, false));
-        store_res_free(cur);
-        return;
-    }
-    store_res_free(cur);
-    store_arg_t a[] = {ARG_TEXT(aid), ARG_INT(clock_now_ms())};
-    if (store_exec(db,
-                   "UPDATE activities SET deleted_at = $2, updated_at = $2, version = version + 1 "
-                   "WHERE id = $1",
-                   a, 2, &err) < 0 ||
-        changes_log(db, tid, NULL, "activity", aid, "delete", v + 1, NULL, &err) < 0 ||
-        store_commit(db, &err) < 0) {
-        store_rollback(db);
-        ACC_FAIL(req, &err);
-    }
-    http_send_raw(req, 204, NULL, NULL, 0);
+    static const trip_child_t kind = {"actId", "activity", AC_VERSION, act_get_row, act_current,
+                                      act_remove};
+    trip_child_delete(req, &kind);
 }

@@ -104,6 +104,27 @@ int tf_time(json_t *obj, const char *field, bool required, bool *has, int64_t *o
 
 /* Validates a path id (a UUID); 404 when malformed. */
 int trip_path_id(http_req_t *req, const char *name, const char **out);
+
+/* A child row of a trip (destination, activity, expense) as the shared
+ * delete handler sees it. */
+typedef struct {
+    const char *param;   /* path parameter holding the child's id */
+    const char *entity;  /* change-log entity name */
+    int version_col;     /* column of `version` in get_row's result */
+    /* Loads the live row (404 when missing or not in this trip). */
+    int (*get_row)(store_conn_t *db, const char *trip_id, const char *id, store_res_t **out,
+                   apierr_t *err);
+    /* The row as the client sees it, for a 412 answer. */
+    json_t *(*current)(store_conn_t *db, const store_res_t *row, apierr_t *err);
+    /* Soft-deletes the row and whatever depends on it, inside the
+     * transaction. */
+    int (*remove)(store_conn_t *db, const char *trip_id, const char *id, int64_t now,
+                  apierr_t *err);
+} trip_child_t;
+
+/* DELETE /v1/trips/:id/<children>/:<param>: editor role, If-Match, a
+ * tombstone and a change-log row in one transaction, 204. */
+void trip_child_delete(http_req_t *req, const trip_child_t *kind);
 void trip_fail(http_req_t *req, apierr_t *err);
 
 /* ---- trips.c ---- */

@@ -281,43 +281,31 @@ void dest_patch_h(http_req_t *req)
     dest_write(req, tid, did, json_incref(req->json));
 }
 
-void dest_delete_h(http_req_t *req)
+static json_t *dest_current(store_conn_t *db, const store_res_t *r, apierr_t *err)
 {
-    const char *tid, *did;
-    if (trip_path_id(req, "id", &tid) < 0 || trip_path_id(req, "destId", &did) < 0)
-        return;
-    apierr_t err = {0};
-    store_conn_t *db = loop_ctx_get()->db;
-    store_res_t *cur = NULL;
-    if (store_begin(db, true, &err) < 0)
-        ACC_FAIL(req, &err);
-    if (trip_lock(db, tid, &err) < 0 ||
-        trip_check(db, tid, req->user_id, ROLE_EDITOR, NULL, &err) < 0 ||
-        dest_get_row(db, tid, did, &cur, &err) < 0) {
-        store_rollback(db);
-        ACC_FAIL(req, &err);
-    }
-    int64_t v = store_int(cur, 0, DC_VERSION);
-    if (trip_if_match(req, v) < 0) {
-        store_rollback(db);
-        trip_send_stale(req, v, dest_json(cur, 0, false));
-        store_res_free(cur);
-        return;
-    }
-    store_res_free(cur);
-    int64_t now = clock_now_ms();
-    store_arg_t a[] = {ARG_TEXT(did), ARG_INT(now), ARG_TEXT(tid)};
+    (void)db;
+    (void)err;
+    return dest_json(r, 0, false);
+}
+
+/* A deleted destination's activities stay, unattached; positions close up. */
+static int dest_remove(store_conn_t *db, const char *tid, const char *id, int64_t now,
+                       apierr_t *err)
+{
+    store_arg_t a[] = {ARG_TEXT(id), ARG_INT(now), ARG_TEXT(tid)};
     if (store_exec(db,
                    "UPDATE destinations SET deleted_at = $2, updated_at = $2, version = version "
                    "+ 1 WHERE id = $1 AND trip_id = $3",
-                   a, 3, &err) < 0 ||
+                   a, 3, err) < 0 ||
         store_exec(db, "UPDATE activities SET destination_id = NULL WHERE destination_id = $1",
-                   a, 1, &err) < 0 ||
-        trip_reindex(db, tid, &err) < 0 ||
-        changes_log(db, tid, NULL, "destination", did, "delete", v + 1, NULL, &err) < 0 ||
-        store_commit(db, &err) < 0) {
-        store_rollback(db);
-        ACC_FAIL(req, &err);
-    }
-    http_send_raw(req, 204, NULL, NULL, 0);
+                   a, 1, err) < 0)
+        return -1;
+    return trip_reindex(db, tid, err);
+}
+
+void dest_delete_h(http_req_t *req)
+{
+    static const trip_child_t kind = {"destId", "destination", DC_VERSION, dest_get_row,
+                                      dest_current, dest_remove};
+    trip_child_delete(req, &kind);
 }

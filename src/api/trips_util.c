@@ -379,3 +379,39 @@ void trip_send_stale(http_req_t *req, int64_t version, json_t *current)
     http_send_apierr(req, &err);
     acc_etag(req, version);
 }
+
+void trip_child_delete(http_req_t *req, const trip_child_t *kind)
+{
+    const char *tid, *cid;
+    if (trip_path_id(req, "id", &tid) < 0 || trip_path_id(req, kind->param, &cid) < 0)
+        return;
+    apierr_t err = {0};
+    store_conn_t *db = loop_ctx_get()->db;
+    store_res_t *cur = NULL;
+    if (store_begin(db, true, &err) < 0)
+        ACC_FAIL(req, &err);
+    if (trip_lock(db, tid, &err) < 0 ||
+        trip_check(db, tid, req->user_id, ROLE_EDITOR, NULL, &err) < 0 ||
+        kind->get_row(db, tid, cid, &cur, &err) < 0) {
+        store_rollback(db);
+        ACC_FAIL(req, &err);
+    }
+    int64_t v = store_int(cur, 0, kind->version_col);
+    if (trip_if_match(req, v) < 0) {
+        json_t *now = kind->current(db, cur, &err);
+        store_rollback(db);
+        store_res_free(cur);
+        if (!now)
+            ACC_FAIL(req, &err);
+        trip_send_stale(req, v, now);
+        return;
+    }
+    store_res_free(cur);
+    if (kind->remove(db, tid, cid, clock_now_ms(), &err) < 0 ||
+        changes_log(db, tid, NULL, kind->entity, cid, "delete", v + 1, NULL, &err) < 0 ||
+        store_commit(db, &err) < 0) {
+        store_rollback(db);
+        ACC_FAIL(req, &err);
+    }
+    http_send_raw(req, 204, NULL, NULL, 0);
+}
