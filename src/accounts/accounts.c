@@ -6,18 +6,24 @@
  */
 #include "accounts/accounts.h"
 
+#include "accounts/cleanup.h"
 #include "accounts/mailer.h"
+#include "accounts/mfa_secret.h"
 #include "accounts/social.h"
 #include "auth/totp.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/loopctx.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#define HASH_NICE 10
 
 static struct {
     const config_t *cfg;
@@ -104,6 +110,10 @@ int accounts_init(const config_t *cfg, store_t *store, bool start_mailer, char *
     A.max_hashing = cores > 2 ? (int)cores - 1 : 1;
     store_conn_t *db = store_conn_open(store, NULL);
     int rc = db ? load_pepper(db, err, errlen) : -1;
+    if (rc == 0)
+        rc = mfa_secret_init(cfg, db, err, errlen);
+    if (rc == 0 && start_mailer)
+        rc = accounts_cleanup_schedule(db, err, errlen);
     store_conn_close(db);
     if (rc < 0)
         return -1;
@@ -118,6 +128,7 @@ int accounts_init(const config_t *cfg, store_t *store, bool start_mailer, char *
 void accounts_shutdown(void)
 {
     mailer_stop();
+    mfa_secret_shutdown();
     social_free();
     password_policy_free(A.policy);
     A.policy = NULL;
@@ -131,15 +142,32 @@ typedef struct {
     int rc;
 } pw_job_t;
 
+/* Argon2 takes a core for ~0.1 s; at a lower CPU priority the event loops
+ * (and everything else that answers requests) preempt it, so a burst of
+ * logins slows logins, not other requests. A thread-pool thread keeps the
+ * lower priority once it has hashed (raising it back needs privileges);
+ * other thread-pool work is background work as well. */
+static void lower_priority(void)
+{
+    static _Thread_local bool done;
+    if (done || loop_ctx_get()) /* never an event loop's own thread */
+        return;
+    done = true;
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), HASH_NICE) < 0)
+        log_warn("cannot lower the Argon2 thread's priority", "\"errno\":%d", errno);
+}
+
 static void hash_job(void *arg)
 {
     pw_job_t *j = arg;
+    lower_priority();
     j->rc = password_hash(j->pw, strlen(j->pw), &A.params, j->out);
 }
 
 static void verify_job(void *arg)
 {
     pw_job_t *j = arg;
+    lower_priority();
     j->rc = password_verify(j->stored, j->pw, strlen(j->pw));
 }
 

@@ -5,10 +5,12 @@
  * picks the Argon2id cost, makes the dummy hash that logins for unknown
  * e-mails are verified against (so both failures take the same time),
  * loads or creates the recovery-code pepper (server_state
- * 'recovery_pepper', shared by every node like the JWT secret), and starts
- * the mail/SMS outbox sender (mailer.h). Everything it sets up is
- * read-only afterwards and safe from every thread; accounts_shutdown()
- * stops the sender and frees it all.
+ * 'recovery_pepper', shared by every node like the JWT secret), loads the
+ * MFA secret key and seals old plaintext secrets (mfa_secret.h), and, for
+ * the server, schedules the cleanup job (cleanup.h) and starts the
+ * mailer (mailer.h: the EMAIL_SEND/SMS_SEND job handlers). Everything it
+ * sets up is read-only afterwards and safe from every thread;
+ * accounts_shutdown() stops the mailer and frees it all.
  *
  * The password helpers run Argon2 on libuv's thread pool through
  * loop_run_blocking(), so a request coroutine waits without blocking its
@@ -27,8 +29,7 @@
 #include <stdint.h>
 
 /* Runs at start-up, before any loop thread (it opens a blocking handle
- * of store for itself; the outbox sender gets its own). start_mailer
- * false (CLI) skips the sender. Returns 0 or -1 with err. */
+ * of store for itself). start_mailer false (CLI) skips the mailer. Returns 0 or -1 with err. */
 int accounts_init(const config_t *cfg, store_t *store, bool start_mailer, char *err,
                   size_t errlen);
 

@@ -53,6 +53,7 @@ void auth_reset_confirm(http_req_t *req);
 void auth_mfa_enroll(http_req_t *req);
 void auth_mfa_confirm(http_req_t *req);
 void auth_mfa_disable(http_req_t *req);
+void auth_mfa_recovery(http_req_t *req);
 void auth_mfa_login(http_req_t *req);
 void auth_oidc(http_req_t *req);
 void auth_phone_start(http_req_t *req);

@@ -2,20 +2,28 @@
  * auth_mfa.c - TOTP second factor: enrol, confirm, disable, and the second
  * step of a login ({mfaToken, code} -> tokens).
  *
- * The mfa row holds the base32 secret, whether it is confirmed, the last
+ * The mfa row holds the TOTP secret sealed with the MFA key
+ * (accounts/mfa_secret.h; a wrong key answers 503 and lets nobody
+ * through), whether it is confirmed, the last
  * time step used (so a code works once) and a JSON array of recovery-code
  * hashes (HMAC under the server pepper; a used code becomes null). Wrong
  * codes count per user (accounts/attempts.h attempts_codes) and lock with
- * 429. The login step looks the mfaToken up without spending it, so a
- * mistyped code can be retried; it is spent only when the code is right.
+ * 429. POST /v1/auth/mfa/recovery-codes replaces the recovery codes when
+ * given a current TOTP code. The login step looks the mfaToken up without
+ * spending it, so a mistyped code can be retried; it is spent only when
+ * the code is right.
  */
 #include "api/auth_int.h"
 
 #include "accounts/accounts.h"
 #include "accounts/attempts.h"
+#include "accounts/mfa_secret.h"
 #include "auth/totp.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/loopctx.h"
+
+#include <sodium.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,12 +64,22 @@ static int use_code(store_conn_t *db, const char *uid, const store_res_t *r, con
         return -1;
     uint8_t secret[64];
     size_t slen = 0;
-    const char *b32 = store_val(r, 0, 0);
-    if (totp_base32_decode(b32, strlen(b32), secret, sizeof secret, &slen) != 0)
-        return apierr_set(err, 500, "internal", "stored MFA secret is unreadable");
+    char b32[128];
+    bool legacy;
+    if (mfa_secret_open(uid, store_val(r, 0, 0), b32, sizeof b32, &legacy) < 0 ||
+        totp_base32_decode(b32, strlen(b32), secret, sizeof secret, &slen) != 0) {
+        /* Wrong MFA_KEY or a damaged row: fail closed, never skip the step. */
+        sodium_memzero(b32, sizeof b32);
+        log_error("stored MFA secret does not open (wrong MFA_KEY?)", "\"user\":\"%s\"", uid);
+        return apierr_set(err, 503, "mfa_unavailable",
+                          "two-factor sign-in is unavailable right now; try again later");
+    }
+    sodium_memzero(b32, sizeof b32);
     int64_t step;
     int64_t now_s = clock_now_ms() / 1000;
-    if (totp_verify(secret, slen, code, strlen(code), now_s, store_int(r, 0, 2), &step) == 0) {
+    int totp_rc = totp_verify(secret, slen, code, strlen(code), now_s, store_int(r, 0, 2), &step);
+    sodium_memzero(secret, sizeof secret);
+    if (totp_rc == 0) {
         store_arg_t a[] = {ARG_TEXT(uid), ARG_INT(step), ARG_INT(clock_now_ms())};
         store_res_t *u = NULL;
         /* Conditional: two concurrent uses of one code cannot both win. */
@@ -148,13 +166,22 @@ void auth_mfa_enroll(http_req_t *req)
         return;
     }
     store_res_free(u);
+    sodium_memzero(secret, sizeof secret);
+    char *sealed = mfa_secret_seal(req->user_id, b32);
+    if (!sealed) {
+        free(uri);
+        http_send_error(req, 500, "internal", "cannot seal the MFA secret");
+        return;
+    }
     int64_t now = clock_now_ms();
-    store_arg_t a[] = {ARG_TEXT(req->user_id), ARG_TEXT(b32), ARG_INT(now)};
-    if (store_exec(db,
+    store_arg_t a[] = {ARG_TEXT(req->user_id), ARG_TEXT(sealed), ARG_INT(now)};
+    int rc = store_exec(db,
                    "INSERT INTO mfa (user_id, secret, enabled, last_step, recovery, created_at, "
                    "updated_at) VALUES ($1, $2, 0, -1, '[]', $3, $3) ON CONFLICT (user_id) DO "
                    "UPDATE SET secret = $2, last_step = -1, recovery = '[]', updated_at = $3",
-                   a, 3, &err) < 0) {
+                   a, 3, &err);
+    free(sealed);
+    if (rc < 0) {
         free(uri);
         ACC_FAIL(req, &err);
     }
@@ -168,6 +195,30 @@ static int read_code(http_req_t *req, const char **code, apierr_t *err)
     if (!b)
         return 1;
     return acc_str(b, "code", 1, 20, true, code, err);
+}
+
+/* Ten fresh recovery codes: *shown (JSON array of the codes, for the
+ * user, once) and *hashes (compact JSON array of their peppered hashes,
+ * for the row; heap, caller frees). 0 or -1. */
+static int new_recovery_codes(json_t **shown, char **hashes)
+{
+    char codes[TOTP_RECOVERY_COUNT][TOTP_RECOVERY_LEN + 1];
+    if (totp_recovery_generate(codes) != 0)
+        return -1;
+    size_t plen;
+    const uint8_t *pepper = accounts_pepper(&plen);
+    json_t *list = json_array(), *h = json_array();
+    for (int i = 0; i < TOTP_RECOVERY_COUNT; i++) {
+        char hex[TOTP_RECOVERY_HASH_LEN + 1];
+        totp_recovery_hash(pepper, plen, codes[i], strlen(codes[i]), hex, sizeof hex);
+        json_array_append_new(list, json_string(codes[i]));
+        json_array_append_new(h, json_string(hex));
+    }
+    sodium_memzero(codes, sizeof codes);
+    *hashes = json_dumps(h, JSON_COMPACT);
+    json_decref(h);
+    *shown = list;
+    return 0;
 }
 
 void auth_mfa_confirm(http_req_t *req)
@@ -190,22 +241,12 @@ void auth_mfa_confirm(http_req_t *req)
     store_res_free(r);
     if (rc < 0)
         ACC_FAIL(req, &err);
-    char codes[TOTP_RECOVERY_COUNT][TOTP_RECOVERY_LEN + 1];
-    if (totp_recovery_generate(codes) != 0) {
+    json_t *shown;
+    char *hj;
+    if (new_recovery_codes(&shown, &hj) < 0) {
         http_send_error(req, 500, "internal", "cannot make recovery codes");
         return;
     }
-    size_t plen;
-    const uint8_t *pepper = accounts_pepper(&plen);
-    json_t *shown = json_array(), *hashes = json_array();
-    for (int i = 0; i < TOTP_RECOVERY_COUNT; i++) {
-        char h[TOTP_RECOVERY_HASH_LEN + 1];
-        totp_recovery_hash(pepper, plen, codes[i], strlen(codes[i]), h, sizeof h);
-        json_array_append_new(shown, json_string(codes[i]));
-        json_array_append_new(hashes, json_string(h));
-    }
-    char *hj = json_dumps(hashes, JSON_COMPACT);
-    json_decref(hashes);
     store_arg_t a[] = {ARG_TEXT(req->user_id), ARG_TEXT(hj), ARG_INT(clock_now_ms())};
     rc = store_exec(db, "UPDATE mfa SET enabled = 1, recovery = $2, updated_at = $3 WHERE user_id = $1",
                     a, 3, &err);
@@ -239,6 +280,54 @@ void auth_mfa_disable(http_req_t *req)
     if (rc < 0 || store_exec(db, "DELETE FROM mfa WHERE user_id = $1", a, 1, &err) < 0)
         ACC_FAIL(req, &err);
     http_send_raw(req, 204, NULL, NULL, 0);
+}
+
+/* POST /v1/auth/mfa/recovery-codes {code}: a current TOTP code (not a
+ * recovery code: a leaked recovery code must not mint ten more) replaces
+ * every recovery code with ten new ones. Wrong codes count towards the
+ * same lock as every other MFA code. */
+void auth_mfa_recovery(http_req_t *req)
+{
+    apierr_t err = {0};
+    const char *code;
+    int rc = read_code(req, &code, &err);
+    if (rc > 0)
+        return;
+    store_conn_t *db = acc_db();
+    store_res_t *r = NULL;
+    if (rc < 0 || load_mfa(db, req->user_id, &r, &err) < 0)
+        ACC_FAIL(req, &err);
+    if (r->nrows != 1 || !store_bool(r, 0, 1)) {
+        store_res_free(r);
+        http_send_error(req, 409, "mfa_not_enabled", "two-factor sign-in is not on");
+        return;
+    }
+    rc = use_code(db, req->user_id, r, code, false, &err);
+    store_res_free(r);
+    if (rc < 0)
+        ACC_FAIL(req, &err);
+    json_t *shown;
+    char *hj;
+    if (new_recovery_codes(&shown, &hj) < 0) {
+        http_send_error(req, 500, "internal", "cannot make recovery codes");
+        return;
+    }
+    store_arg_t a[] = {ARG_TEXT(req->user_id), ARG_TEXT(hj), ARG_INT(clock_now_ms())};
+    store_res_t *u = NULL;
+    rc = store_query(db,
+                     "UPDATE mfa SET recovery = $2, updated_at = $3 WHERE user_id = $1 AND "
+                     "enabled = 1",
+                     a, 3, &u, &err);
+    free(hj);
+    bool done = rc == 0 && u->changes == 1;
+    store_res_free(u);
+    if (!done) {
+        json_decref(shown);
+        if (rc == 0)
+            apierr_set(&err, 409, "mfa_not_enabled", "two-factor sign-in was turned off");
+        ACC_FAIL(req, &err);
+    }
+    http_send_json(req, 200, json_pack("{s:o}", "recoveryCodes", shown));
 }
 
 /* The user an unspent, unexpired mfa token belongs to (not spent here). */
