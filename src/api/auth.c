@@ -199,7 +199,6 @@ void auth_signup(http_req_t *req)
     uuid_v7(id);
     if (signup_store(db, &s, id, hash, &err) < 0)
         ACC_FAIL(req, &err);
-    mailer_kick();
     const char *dev = NULL;
     if (acc_str(b, "deviceId", 1, 200, false, &dev, &err) < 0)
         dev = NULL, apierr_clear(&err);
@@ -226,7 +225,6 @@ static void notify_locked(store_conn_t *db, const char *email)
                    "If this was not you, consider changing your password.\n",
                    &e);
     apierr_clear(&e);
-    mailer_kick();
 }
 
 /* Counts a failed login for both keys, slows down, answers 401. */
@@ -434,6 +432,7 @@ const route_t auth_routes[] = {
     {"POST", "/v1/auth/mfa/enroll", auth_mfa_enroll, 0, AUTH_BODY, "Start TOTP enrolment", 0},
     {"POST", "/v1/auth/mfa/confirm", auth_mfa_confirm, 0, AUTH_BODY, "Confirm TOTP enrolment", 0},
     {"POST", "/v1/auth/mfa/disable", auth_mfa_disable, 0, AUTH_BODY, "Turn TOTP off", 0},
+    {"POST", "/v1/auth/mfa/recovery-codes", auth_mfa_recovery, 0, AUTH_BODY, "Replace the recovery codes (needs a TOTP code)", 0},
     {"POST", "/v1/auth/mfa", auth_mfa_login, ROUTE_PUBLIC, AUTH_BODY, "Finish a login with a TOTP or recovery code", 0},
     {"POST", "/v1/auth/oidc", auth_oidc, ROUTE_PUBLIC, 32 * 1024, "Sign in with a Google, Apple or Firebase ID token", 0},
     {"POST", "/v1/auth/phone/start", auth_phone_start, 0, AUTH_BODY, "Send a phone verification code by SMS", 0},

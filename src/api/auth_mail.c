@@ -54,7 +54,6 @@ void auth_verify_resend(http_req_t *req)
         http_send_error(req, 409, "already_verified", "the e-mail address is already verified");
         return;
     }
-    mailer_kick();
     http_send_json(req, 202, json_pack("{s:b}", "sent", 1));
 }
 
@@ -82,7 +81,6 @@ void auth_reset(http_req_t *req)
                      "The code is valid for one hour. If you did not ask, ignore this mail.\n",
                      tok, tok);
             mailer_enqueue(db, "mail", email, "Reset your Travloc password", body, &err);
-            mailer_kick();
         }
         apierr_clear(&err);
     }

@@ -76,7 +76,6 @@ void auth_phone_start(http_req_t *req)
         store_rollback(db);
         ACC_FAIL(req, &err);
     }
-    mailer_kick();
     http_send_json(req, 202, json_pack("{s:b, s:i}", "sent", 1, "expiresIn", CODE_TTL_MS / 1000));
 }
 

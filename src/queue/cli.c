@@ -328,6 +328,10 @@ static int open_db(config_t *cfg, const args_t *a, store_t **store)
     return 0;
 }
 
+static const config_t *worker_cfg;
+
+const config_t *queue_worker_config(void) { return worker_cfg; }
+
 static int cmd_worker(const args_t *a)
 {
     bool bad = false;
@@ -345,7 +349,9 @@ static int cmd_worker(const args_t *a)
     store_t *store = NULL;
     int rc = open_db(&cfg, a, &store);
     if (rc == 0) {
+        worker_cfg = &cfg;
         rc = queue_worker_run(store, &o, cfg.shutdown_timeout_ms);
+        worker_cfg = NULL;
         store_close(store);
     }
     config_free(&cfg);

@@ -22,6 +22,7 @@
 #define TRAVLOC_QUEUE_H
 
 #include "core/apierr.h"
+#include "core/config.h"
 #include "store/store.h"
 
 #include <jansson.h>
@@ -124,6 +125,9 @@ int queue_cli(const char *cmd, int argc, char **argv);
  * or SIGINT, then lets running jobs finish for up to grace_ms; returns the
  * exit status. */
 int queue_worker_run(store_t *store, const queue_worker_opts_t *opts, int grace_ms);
+/* The configuration of the running `travloc worker` (what its handlers
+ * should use: data dir, provider URLs), or NULL in any other process. */
+const config_t *queue_worker_config(void);
 
 /* ---- cron schedules ------------------------------------------------------------- */
 
