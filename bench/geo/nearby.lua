@@ -1,11 +1,12 @@
 -- wrk script: GET /v1/places/nearby at a random point of the 20 km box around
--- Lisbon that bench/geo/seed-osm.mjs fills; adapted from the peer's
+-- Lisbon that bench/geo/seed-osm.mjs fills (HALF_KM from the centre, default 10); adapted from the peer's
 -- ../shared/bench/load/nearby.lua (same box, radius and limit, same seeding
 -- of each wrk thread), self-contained so it runs from this repository.
 -- RADIUS_M (default 1000) and LIMIT (default 20) come from the environment.
 local LAT, LNG = 38.72, -9.14
-local DLAT = 10 / 111.32
-local DLNG = 10 / (111.32 * math.cos(math.rad(LAT)))
+local HALF_KM = tonumber(os.getenv("HALF_KM") or "10")
+local DLAT = HALF_KM / 111.32
+local DLNG = HALF_KM / (111.32 * math.cos(math.rad(LAT)))
 local RADIUS = tonumber(os.getenv("RADIUS_M") or "1000")
 local LIMIT = tonumber(os.getenv("LIMIT") or "20")
 local next_tid = 0

@@ -70,7 +70,7 @@ int gp_double(http_req_t *req, const char *name, bool required, double def, doub
 int gp_int(http_req_t *req, const char *name, long def, long min, long max, long *out,
            apierr_t *err)
 {
-    double v;
+    double v = 0;
     if (gp_double(req, name, false, (double)def, (double)min, (double)max, &v, err) < 0)
         return -1;
     if (v != floor(v))

@@ -6,10 +6,12 @@
  * places are grouped on a grid of MAP_CELL_PX-pixel cells at the requested
  * zoom (256-pixel tiles), doubled until the groups fit; a group of one is
  * sent as the place itself. Everything is computed from the in-memory
- * catalog under its read lock; the feature arrays are per request.
+ * catalog under its read lock and written straight into the response
+ * (api/jsonw.h); only the id list of the box is allocated per request.
  */
 #include "api/api.h"
 #include "api/geo_params.h"
+#include "api/jsonw.h"
 
 #include "geo/osm.h"
 #include "places/places.h"
@@ -71,15 +73,23 @@ static int parse_bbox(http_req_t *req, geo_bbox_t *box, apierr_t *err)
     return 0;
 }
 
-static json_t *point_feature(const places_catalog_t *c, uint64_t id)
+static void point_feature(jsonw_t *w, const places_catalog_t *c, uint64_t id)
 {
     const places_item_t *it = &c->items[id];
     const geo_osm_category_t *cat = geo_osm_category(it->category);
-    return json_pack("{s:s, s:{s:s, s:[f,f]}, s:{s:s, s:o, s:s, s:s}}", "type", "Feature",
-                     "geometry", "type", "Point", "coordinates", it->point.lng, it->point.lat,
-                     "properties", "id", it->id, "name",
-                     it->name ? json_string(it->name) : json_null(), "category", cat->name,
-                     "parentCategory", cat->parent);
+    JW_LIT(w, "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
+    jw_fixed(w, it->point.lng, 7);
+    JW_LIT(w, ",");
+    jw_fixed(w, it->point.lat, 7);
+    JW_LIT(w, "]},\"properties\":{\"id\":");
+    jw_str(w, it->id);
+    JW_LIT(w, ",\"name\":");
+    jw_str(w, it->name);
+    JW_LIT(w, ",\"category\":");
+    jw_str(w, cat->name);
+    JW_LIT(w, ",\"parentCategory\":");
+    jw_str(w, cat->parent);
+    JW_LIT(w, "}}");
 }
 
 typedef struct {
@@ -112,9 +122,8 @@ static size_t grid_groups(const places_catalog_t *c, const geo_bbox_t *box, keye
     return groups;
 }
 
-static json_t *cluster_features(const places_catalog_t *c, const keyed_t *k, size_t n)
+static void cluster_features(jsonw_t *w, const places_catalog_t *c, const keyed_t *k, size_t n)
 {
-    json_t *features = json_array();
     for (size_t i = 0; i < n;) {
         size_t j = i;
         double lat = 0, lng = 0;
@@ -124,17 +133,22 @@ static json_t *cluster_features(const places_catalog_t *c, const keyed_t *k, siz
             j++;
         }
         size_t cnt = j - i;
-        if (cnt == 1)
-            json_array_append_new(features, point_feature(c, k[i].id));
-        else
-            json_array_append_new(
-                features, json_pack("{s:s, s:{s:s, s:[f,f]}, s:{s:b, s:I}}", "type", "Feature",
-                                    "geometry", "type", "Point", "coordinates",
-                                    lng / (double)cnt, lat / (double)cnt, "properties",
-                                    "cluster", 1, "pointCount", (json_int_t)cnt));
+        if (i)
+            JW_LIT(w, ",");
+        if (cnt == 1) {
+            point_feature(w, c, k[i].id);
+        } else {
+            JW_LIT(w, "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\","
+                      "\"coordinates\":[");
+            jw_fixed(w, lng / (double)cnt, 7);
+            JW_LIT(w, ",");
+            jw_fixed(w, lat / (double)cnt, 7);
+            JW_LIT(w, "]},\"properties\":{\"cluster\":true,\"pointCount\":");
+            jw_int(w, (int64_t)cnt);
+            JW_LIT(w, "}}");
+        }
         i = j;
     }
-    return features;
 }
 
 void map_pois(http_req_t *req)
@@ -150,34 +164,44 @@ void map_pois(http_req_t *req)
         return;
     }
     places_filter_t f = {.categories = ncats ? cats : NULL, .ncategories = ncats, .open_now = -1};
+    http_send_raw(req, 200, "application/json", NULL, 0);
+    jsonw_t w = {.b = &req->res.body};
+    JW_LIT(&w, "{\"type\":\"FeatureCollection\",\"features\":[");
     places_read_lock();
     const places_catalog_t *c = places_catalog();
     bbox_collect_t b = {.c = c, .f = &f};
     int rc = c->index ? geo_index_bbox_each(c->index, &box, bbox_visit, &b) : GEO_OK;
-    json_t *features = NULL;
     bool clustered = false;
     if (rc == GEO_OK && b.n <= MAP_MAX_FEATURES && zoom >= MAP_CLUSTER_BELOW_ZOOM) {
-        features = json_array();
-        for (size_t i = 0; i < b.n; i++)
-            json_array_append_new(features, point_feature(c, b.ids[i]));
+        jw_room(&w, b.n * 200);
+        for (size_t i = 0; i < b.n; i++) {
+            if (i)
+                JW_LIT(&w, ",");
+            point_feature(&w, c, b.ids[i]);
+        }
     } else if (rc == GEO_OK) {
         clustered = true;
         keyed_t *k = malloc((b.n + 1) * sizeof *k);
         double cell = 360.0 / pow(2.0, (double)zoom) * (MAP_CELL_PX / 256.0);
         while (k && grid_groups(c, &box, k, b.ids, b.n, cell) > MAP_MAX_FEATURES)
             cell *= 2;
-        features = k ? cluster_features(c, k, b.n) : NULL;
+        if (k)
+            cluster_features(&w, c, k, b.n);
+        else
+            rc = GEO_ENOMEM;
         free(k);
     }
     places_read_unlock();
     free(b.ids);
-    if (!features) {
+    JW_LIT(&w, "],\"total\":");
+    jw_int(&w, (int64_t)b.n);
+    if (clustered)
+        JW_LIT(&w, ",\"clustered\":true");
+    else
+        JW_LIT(&w, ",\"clustered\":false");
+    JW_LIT(&w, ",\"attribution\":\"© OpenStreetMap contributors\"}");
+    if (rc != GEO_OK || w.failed)
         http_send_error(req, 500, "internal", "cannot collect places");
-        return;
-    }
-    gp_send(req, json_pack("{s:s, s:o, s:I, s:b, s:s}", "type", "FeatureCollection", "features",
-                             features, "total", (json_int_t)b.n, "clustered", clustered,
-                             "attribution", "© OpenStreetMap contributors"));
 }
 
 /* ---- GET /v1/map/style ------------------------------------------------------------ */

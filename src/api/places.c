@@ -8,6 +8,7 @@
  */
 #include "api/api.h"
 #include "api/geo_params.h"
+#include "api/jsonw.h"
 
 #include "core/clock.h"
 #include "core/loopctx.h"
@@ -44,30 +45,48 @@ static json_t *location(geo_point_t p)
 
 static const char *const wc_names[] = {NULL, "yes", "limited", "no"};
 
-/* ---- Cursor: base64url("distance,id") ---------------------------------------- */
+/* ---- Cursor: base64url of the last hit's distance and id --------------------
+ * 16 bytes: the IEEE-754 bits of the distance, then the index id, both
+ * little-endian (the cursor is opaque to clients; no text formatting). */
+
+static void put_le64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
 
 static void cursor_make(double d, uint64_t id, char *out, size_t cap)
 {
-    char raw[64];
-    int n = snprintf(raw, sizeof raw, "%.17g,%llu", d, (unsigned long long)id);
-    sodium_bin2base64(out, cap, (const unsigned char *)raw, (size_t)n,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    unsigned char raw[16];
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    put_le64(raw, bits);
+    put_le64(raw + 8, id);
+    sodium_bin2base64(out, cap, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 static int cursor_parse(const char *s, double *d, uint64_t *id, apierr_t *err)
 {
-    unsigned char raw[64];
+    unsigned char raw[17];
     size_t n = 0;
-    if (strlen(s) > 80 ||
-        sodium_base642bin(raw, sizeof raw - 1, s, strlen(s), NULL, &n, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+    if (strlen(s) > 40 ||
+        sodium_base642bin(raw, sizeof raw, s, strlen(s), NULL, &n, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        n != 16)
         return gp_invalid(err, "cursor", "is not a cursor this endpoint returned");
-    raw[n] = '\0';
-    unsigned long long v;
-    char tail;
-    if (sscanf((const char *)raw, "%lf,%llu%c", d, &v, &tail) != 2 || !isfinite(*d) || *d < 0)
+    uint64_t bits = get_le64(raw);
+    memcpy(d, &bits, sizeof *d);
+    *id = get_le64(raw + 8);
+    if (!isfinite(*d) || *d < 0)
         return gp_invalid(err, "cursor", "is not a cursor this endpoint returned");
-    *id = v;
     return 0;
 }
 
@@ -108,18 +127,35 @@ static int nearby_parse(http_req_t *req, places_nearby_query_t *q, uint16_t *cat
     return 0;
 }
 
-static json_t *nearby_item(const places_catalog_t *c, const geo_index_hit_t *h, int64_t at)
+/* One item, written straight into the response (read lock held). */
+static void nearby_item(jsonw_t *w, const places_catalog_t *c, const geo_index_hit_t *h,
+                        int64_t at)
 {
     const places_item_t *it = &c->items[h->id];
     const geo_osm_category_t *cat = geo_osm_category(it->category);
-    json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:o, s:f}", "id", it->id, "name",
-                          it->name ? json_string(it->name) : json_null(), "category", cat->name,
-                          "parentCategory", cat->parent, "location", location(h->point),
-                          "distanceM", round_m(h->dist_m));
-    json_object_set_new(o, "wheelchair",
-                        it->wheelchair ? json_string(wc_names[it->wheelchair]) : json_null());
-    json_object_set_new(o, "openNow", open_json(places_open_state(c, (size_t)h->id, at)));
-    return o;
+    JW_LIT(w, "{\"id\":\"");
+    jw_lit(w, it->id, strlen(it->id)); /* a UUID: nothing to escape */
+    JW_LIT(w, "\",\"name\":");
+    jw_str(w, it->name);
+    JW_LIT(w, ",\"category\":");
+    jw_str(w, cat->name);
+    JW_LIT(w, ",\"parentCategory\":");
+    jw_str(w, cat->parent);
+    JW_LIT(w, ",\"location\":{\"lat\":");
+    jw_fixed(w, h->point.lat, 7);
+    JW_LIT(w, ",\"lng\":");
+    jw_fixed(w, h->point.lng, 7);
+    JW_LIT(w, "},\"distanceM\":");
+    jw_fixed(w, h->dist_m, 1);
+    JW_LIT(w, ",\"wheelchair\":");
+    jw_str(w, it->wheelchair ? wc_names[it->wheelchair] : NULL);
+    int open = places_open_state(c, (size_t)h->id, at);
+    if (open == OH_OPEN)
+        JW_LIT(w, ",\"openNow\":true}");
+    else if (open == OH_CLOSED)
+        JW_LIT(w, ",\"openNow\":false}");
+    else
+        JW_LIT(w, ",\"openNow\":null}");
 }
 
 void places_nearby_get(http_req_t *req)
@@ -134,25 +170,38 @@ void places_nearby_get(http_req_t *req)
     geo_index_hit_t hits[NEARBY_MAX_LIMIT];
     size_t n = 0;
     bool more = false;
+    /* Sets status and content type and empties the body; the items are
+     * then written into req->res.body directly. */
+    http_send_raw(req, 200, "application/json", NULL, 0);
+    jsonw_t w = {.b = &req->res.body};
     places_read_lock();
     const places_catalog_t *c = places_catalog();
     int rc = places_nearby(c, &q, hits, &n, &more);
-    json_t *items = json_array();
-    for (size_t i = 0; rc == GEO_OK && i < n; i++)
-        json_array_append_new(items, nearby_item(c, &hits[i], q.filter.at_ms));
+    if (rc == GEO_OK) {
+        jw_room(&w, 64 + n * 256);
+        JW_LIT(&w, "{\"items\":[");
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                JW_LIT(&w, ",");
+            nearby_item(&w, c, &hits[i], q.filter.at_ms);
+        }
+    }
     places_read_unlock();
     if (rc != GEO_OK) {
-        json_decref(items);
         http_send_error(req, 500, "internal", "nearby query failed: %s", geo_strerror(rc));
         return;
     }
-    json_t *next = json_null();
     if (more && n) {
-        char cur[128];
+        char cur[64];
         cursor_make(hits[n - 1].dist_m, hits[n - 1].id, cur, sizeof cur);
-        next = json_string(cur);
+        JW_LIT(&w, "],\"nextCursor\":\"");
+        jw_lit(&w, cur, strlen(cur)); /* base64url: nothing to escape */
+        JW_LIT(&w, "\"}");
+    } else {
+        JW_LIT(&w, "],\"nextCursor\":null}");
     }
-    gp_send(req, json_pack("{s:o, s:o}", "items", items, "nextCursor", next));
+    if (w.failed)
+        http_send_error(req, 503, "unavailable", "out of memory writing the response");
 }
 
 /* ---- GET /v1/places/search ------------------------------------------------------ */

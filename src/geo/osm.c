@@ -3,8 +3,9 @@
  * One readosm pass with three callbacks. Nodes are appended to a table of
  * (id, lat, lng) kept sorted by id (PBF extracts are sorted; otherwise the
  * table is sorted on first lookup), tagged nodes and ways become places on
- * the spot, and routable ways are recorded (refs + access) to be turned into
- * a graph once the pass has succeeded. Everything is built inside an
+ * the spot, every way's node refs are kept for the multipolygon relations
+ * that follow (osm_relation.c), and routable ways are recorded (refs +
+ * access) to be turned into a graph once the pass has succeeded. Everything is built inside an
  * import_t; only a complete pass moves it into a geo_osm_result_t.
  */
 #include "geo/osm.h"
@@ -248,6 +249,9 @@ static int on_way(const void *user, const readosm_way *way)
         return stop_code(im);
     im->stats.ways++;
     size_t nr = way->node_ref_count > 0 ? (size_t)way->node_ref_count : 0, nt;
+    if (!im->opt->skip_places && way->node_refs && nr > 0 &&
+        geo_osm__way_keep(im, way->id, way->node_refs, nr))
+        return stop_code(im);
     if (way->tag_count <= 0 || !way->node_refs || nr == 0)
         return progress(im, false);
     const geo_osm_tag_t *tags = tags_of(im, way->tags, way->tag_count, &nt);
@@ -263,13 +267,55 @@ static int on_way(const void *user, const readosm_way *way)
     return progress(im, false);
 }
 
+static const char *tag_value(const geo_osm_tag_t *t, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].key, key) == 0)
+            return t[i].value;
+    return NULL;
+}
+
+/* Multipolygon and boundary relations with place tags become places at
+ * the centroid of their outer ways (role "outer", or empty as in old
+ * multipolygons); site relations (a museum of several buildings) at the
+ * centroid of all their ways, whatever the role. Relations come after the ways in a sorted file, so the
+ * ways' node refs are known by then (geo_osm__way_keep). */
 static int on_relation(const void *user, const readosm_relation *rel)
 {
-    (void)rel;
     import_t *im = (import_t *)user;
     if (im->err)
         return stop_code(im);
     im->stats.relations++;
+    if (im->opt->skip_places || rel->tag_count <= 0 || rel->member_count <= 0 || !rel->members)
+        return progress(im, false);
+    size_t nt;
+    const geo_osm_tag_t *tags = tags_of(im, rel->tags, rel->tag_count, &nt);
+    if (!tags) {
+        geo_osm__fail(im, GEO_ENOMEM, "out of memory reading tags");
+        return stop_code(im);
+    }
+    const char *type = tag_value(tags, nt, "type");
+    bool site = type && strcmp(type, "site") == 0;
+    if (!type || (!site && strcmp(type, "multipolygon") != 0 && strcmp(type, "boundary") != 0))
+        return progress(im, false);
+    size_t nm = (size_t)rel->member_count, nw = 0;
+    if (nm > im->rwcap2) {
+        int64_t *t = realloc(im->rel_ways, nm * sizeof *t);
+        if (!t) {
+            geo_osm__fail(im, GEO_ENOMEM, "out of memory reading relation %lld", rel->id);
+            return stop_code(im);
+        }
+        im->rel_ways = t;
+        im->rwcap2 = nm;
+    }
+    for (size_t i = 0; i < nm; i++) {
+        const readosm_member *m = &rel->members[i];
+        if (m->member_type == READOSM_MEMBER_WAY &&
+            (site || !m->role || !*m->role || strcmp(m->role, "outer") == 0))
+            im->rel_ways[nw++] = m->id;
+    }
+    if (nw && geo_osm__relation_place(im, rel->id, im->rel_ways, nw, tags, nt))
+        return stop_code(im);
     return progress(im, false);
 }
 
@@ -486,6 +532,9 @@ static void import_cleanup(import_t *im)
     free(im->refs);
     free(im->places);
     free(im->scratch);
+    free(im->wspans);
+    free(im->wnodes);
+    free(im->rel_ways);
     geo_osm__arena_free(&im->arena);
     geo_osm__arena_free(&im->tmp);
     geo_graph_free(im->graph);

@@ -55,7 +55,7 @@ int geo_osm_classify(const geo_osm_tag_t *tags, size_t n);
 /* ---- Places ------------------------------------------------------------------ */
 
 typedef struct geo_osm_place {
-    char osm_type;          /* 'n' node or 'w' way */
+    char osm_type;          /* 'n' node, 'w' way or 'r' relation */
     int64_t osm_id;
     geo_point_t point;      /* node position or way centroid */
     uint16_t category;      /* geo_osm_category() id */

@@ -38,6 +38,13 @@ typedef struct rway {
     geo_osm_way_access_t acc;
 } rway_t;
 
+/* Node refs of one way, kept for the relations that come after the ways. */
+typedef struct way_span {
+    int64_t id;
+    size_t start;       /* into import_t.wnodes */
+    uint32_t count;
+} way_span_t;
+
 typedef struct import {
     const geo_osm_options_t *opt;
     int err; /* first error, GEO_OK while all is well */
@@ -51,6 +58,13 @@ typedef struct import {
     size_t nrw, rwcap;
     int64_t *refs; /* OSM ids, replaced by node-table indices (-1 if absent) */
     size_t nrefs, refcap;
+    way_span_t *wspans; /* every way (places on): for multipolygon relations */
+    size_t nws, wscap;
+    bool ws_unsorted;
+    int64_t *wnodes;    /* OSM node ids of those ways */
+    size_t nwn, wncap;
+    int64_t *rel_ways;  /* outer way ids of the current relation (scratch) */
+    size_t rwcap2;
     geo_osm_place_t *places;
     size_t n_places, pcap;
     geo_osm_tag_t *scratch; /* the current element's tags */
@@ -74,6 +88,12 @@ int geo_osm__way_place(import_t *im, int64_t id, const long long *refs, size_t n
 int geo_osm__way_route(import_t *im, int64_t id, const long long *refs, size_t nr,
                        const geo_osm_tag_t *tags, size_t nt);
 int geo_osm__build_graph(import_t *im);
+/* Remembers the node refs of way id (osm_relation.c). */
+int geo_osm__way_keep(import_t *im, int64_t id, const long long *refs, size_t nr);
+/* A place at the centroid of the outer ways (ids) of relation id, when its
+ * tags classify; nothing when none of the ways' nodes is known. */
+int geo_osm__relation_place(import_t *im, int64_t id, const int64_t *ways, size_t nw,
+                            const geo_osm_tag_t *tags, size_t nt);
 /* Walks the PBF block framing: GEO_ETRUNCATED / GEO_EFORMAT / GEO_ENOTFOUND. */
 int geo_osm__pbf_check(import_t *im, const char *path);
 /* Checks that an XML file is well-formed (same error codes). */

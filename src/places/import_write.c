@@ -26,7 +26,7 @@
 
 typedef struct {
     int64_t osm_id;
-    char type; /* 'n', 'w'; 0 = empty slot */
+    char type; /* 'n', 'w', 'r'; 0 = empty slot */
     bool seen;
     char hash[33];
 } slot_t;
@@ -35,6 +35,12 @@ typedef struct {
     slot_t *s;
     size_t cap; /* power of two */
 } map_t;
+
+/* The osm_type column's text for 'n', 'w', 'r'. */
+static const char *osm_type_name(char t)
+{
+    return t == 'w' ? "way" : t == 'r' ? "relation" : "node";
+}
 
 static size_t slot_of(const map_t *m, char type, int64_t id)
 {
@@ -183,7 +189,7 @@ static int write_place(store_conn_t *db, map_t *m, const geo_osm_place_t *p, int
         row_free(&row);
         return apierr_set(e, 500, "internal", "out of memory");
     }
-    const char *type = p->osm_type == 'w' ? "way" : "node";
+    const char *type = osm_type_name(p->osm_type);
     slot_t *s = &m->s[slot_of(m, type[0], p->osm_id)];
     int rc = 0;
     if (s->type && strcmp(s->hash, row.hash) == 0) {
@@ -221,7 +227,7 @@ static int delete_unseen(store_conn_t *db, map_t *m, import_counts_t *k, apierr_
         slot_t *s = &m->s[i];
         if (!s->type || s->seen)
             continue;
-        store_arg_t a[] = {ARG_TEXT(s->type == 'w' ? "way" : "node"), ARG_INT(s->osm_id)};
+        store_arg_t a[] = {ARG_TEXT(osm_type_name(s->type)), ARG_INT(s->osm_id)};
         if (store_exec(db, "DELETE FROM places WHERE osm_type = $1 AND osm_id = $2", a, 2, e) <
             0)
             return -1;
@@ -285,6 +291,10 @@ int import__write(store_conn_t *db, bool postgres, const geo_osm_result_t *res,
         rc = delete_unseen(db, &m, k, &e);
     if (rc == 0)
         rc = write_graph(db, res, extract, now, k, &e);
+    /* Running servers see the new generation and reload (places/reload.c). */
+    if (rc == 0)
+        rc = store_exec(db, "UPDATE places_generation SET generation = generation + 1 "
+                            "WHERE id = 1", NULL, 0, &e);
     if (rc == 0)
         rc = store_commit(db, &e);
     if (rc < 0) {

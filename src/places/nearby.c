@@ -5,7 +5,7 @@
  * Without filters or a cursor the index's k-nearest search answers
  * directly; otherwise every point of the circle is visited and the best
  * limit + 1 kept in a bounded max-heap. Pure functions of the catalog (read
- * lock held by the caller); no allocation beyond the heap of one query.
+ * lock held by the caller); no allocation for limits up to 127.
  */
 #include "places/places.h"
 
@@ -23,15 +23,16 @@ int places_open_state(const places_catalog_t *c, size_t i, int64_t at_ms)
         return OH_UNKNOWN;
     int64_t minute = at_ms >= 0 ? at_ms / 60000 : -((-at_ms + 59999) / 60000);
     uint64_t key = (uint64_t)(minute + 1) << 2;
-    uint64_t cached = c->oh_cache ? atomic_load_explicit(&c->oh_cache[i], memory_order_relaxed) : 0;
+    _Atomic(uint64_t) *slot = c->oh_cache ? &c->oh_cache[it->hx] : NULL; /* shared by the pair */
+    uint64_t cached = slot ? atomic_load_explicit(slot, memory_order_relaxed) : 0;
     if (minute >= 0 && cached && (cached & ~(uint64_t)3) == key)
         return (int)(cached & 3);
     struct tm tm;
     places_local_time(it->zone < c->nzones ? c->zones[it->zone] : NULL, at_ms, &tm);
     int s = oh_is_open(it->oh, &tm);
     s = s < 0 ? OH_UNKNOWN : s;
-    if (c->oh_cache && minute >= 0)
-        atomic_store_explicit(&c->oh_cache[i], key | (uint64_t)s, memory_order_relaxed);
+    if (slot && minute >= 0)
+        atomic_store_explicit(slot, key | (uint64_t)s, memory_order_relaxed);
     return s;
 }
 
@@ -144,7 +145,8 @@ int places_nearby(const places_catalog_t *c, const places_nearby_query_t *q,
     const places_filter_t *f = &q->filter;
     bool filtered = f->categories || f->wheelchair || f->open_now >= 0;
     size_t cap = q->limit + 1;
-    geo_index_hit_t *buf = malloc(cap * sizeof *buf);
+    geo_index_hit_t local[128]; /* the API's limits fit: no allocation per query */
+    geo_index_hit_t *buf = cap <= 128 ? local : malloc(cap * sizeof *buf);
     if (!buf)
         return GEO_ENOMEM;
     size_t got = 0;
@@ -163,6 +165,7 @@ int places_nearby(const places_catalog_t *c, const places_nearby_query_t *q,
         for (size_t i = 0; i < *n; i++)
             hits[i] = buf[i];
     }
-    free(buf);
+    if (buf != local)
+        free(buf);
     return rc;
 }

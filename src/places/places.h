@@ -12,10 +12,12 @@
  * handler, on any loop or thread-pool thread) bracket their use with
  * places_read_lock() / places_read_unlock(); nothing that suspends (a
  * PostgreSQL query) may run while the read lock is held. The only writer
- * is places_load() (at start-up, or an import/admin reload later), which
- * builds a complete new catalog without the lock, then swaps it in under
- * the write lock and frees the old one. So index writes only ever happen
- * from imports/admin, under the rwlock.
+ * is places_load() (at start-up, or the reload watcher of places/reload.c
+ * after an import bumped the database's generation), which builds a
+ * complete new catalog without the lock, then swaps it in under the write
+ * lock (writers are preferred, so a reload is never starved by a stream of
+ * readers) and frees the old one once no reader holds it. So index writes
+ * only ever happen from imports, under the rwlock.
  *
  * Memory: items, names and opening-hours objects belong to the catalog and
  * live until the next places_load() or places_shutdown(); pointers handed
@@ -39,14 +41,18 @@ struct cron_tz;
 
 enum { PLACES_WC_UNKNOWN = 0, PLACES_WC_YES, PLACES_WC_LIMITED, PLACES_WC_NO };
 
+/* Items are stored in a spatial (Morton) order of their positions, so the
+ * answers of one nearby query sit close together in memory. */
 typedef struct places_item {
     char id[40];          /* UUIDv7 */
-    char *name;           /* NULL when unnamed */
+    char *name;           /* NULL when unnamed; points into names_buf */
     geo_point_t point;
     uint16_t category;    /* geo_osm_category() id */
     uint8_t wheelchair;   /* PLACES_WC_* */
     uint16_t zone;        /* index into the catalog's zones */
-    struct oh *oh;        /* parsed opening_hours, NULL when absent/unparsable */
+    struct oh *oh;        /* parsed opening_hours, NULL when absent/unparsable;
+                             shared by items with the same text and zone */
+    uint32_t hx;          /* that (hours, zone) pair's index in ohs / oh_cache */
     bool has_hours;       /* opening_hours tag present (parsed or not) */
 } places_item_t;
 
@@ -62,12 +68,17 @@ typedef struct places_catalog {
     geo_graph_t *graph;   /* NULL when no graph was imported */
     geo_router_t *router;
     char extract[128];
+    int64_t generation;   /* places_generation of the database when loaded */
     /* private */
+    char *names_buf;      /* every item's name, in item order (one block) */
+    struct oh **ohs;      /* distinct (opening_hours, zone) pairs, parsed */
+    size_t nohs;
     uint32_t *by_id;      /* item indices sorted by id, for places_find */
-    /* Per item: (UTC minute + 1) << 2 | open state, the last evaluation.
-     * Opening hours have minute resolution and zone offsets are whole
-     * minutes, so the state is constant within a UTC minute; readers on
-     * any thread share the cache through relaxed atomics. */
+    /* Per (hours, zone) pair: (UTC minute + 1) << 2 | open state, the last
+     * evaluation. Opening hours have minute resolution and zone offsets
+     * are whole minutes, so the state is constant within a UTC minute for
+     * every place of the pair; readers on any thread share the cache
+     * through relaxed atomics. */
     _Atomic(uint64_t) *oh_cache;
     struct places_ws_pool *ws_pool;
 } places_catalog_t;
@@ -79,11 +90,24 @@ typedef struct places_catalog {
 int places_load(store_conn_t *db, char *err, size_t errlen);
 /* `serve` start-up: places_load() on a blocking handle of s. A failure is
  * logged and the server goes on with an empty catalog (places and routes
- * then answer 503 / empty lists) rather than refusing to start. */
+ * then answer 503 / empty lists) rather than refusing to start. Then
+ * starts the reload watcher (places_watch_start). */
 void places_serve_init(store_t *s);
-/* Frees the published catalog and the workspace pool (after the server
- * stopped). */
+/* Stops the watcher, then frees the published catalog and the workspace
+ * pool (after the server stopped). */
 void places_shutdown(void);
+
+/* ---- Reload after import (reload.c) ------------------------------------- */
+
+/* The database's import generation (places_generation), or -1 on error. */
+int64_t places_generation(store_conn_t *db);
+/* Starts a thread that every interval_ms (TRAVLOC_PLACES_RELOAD_MS,
+ * default 3000; 0 disables) reads the generation on its own blocking
+ * handle of s and, when it differs from the published catalog's, runs
+ * places_load() on that thread. s must outlive places_watch_stop(). */
+void places_watch_start(store_t *s);
+/* Stops and joins the watcher (no-op when not started). */
+void places_watch_stop(void);
 
 /* The published catalog; never NULL between places_load() and
  * places_shutdown() (an empty one before any load). Hold the read lock. */

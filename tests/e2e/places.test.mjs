@@ -12,20 +12,29 @@ import { MONACO, haversine, importedDatabase, rng, sql, startOn } from './lib/pl
 // Expected counts per category, verified once and fixed here. Two independent
 // sources agree on them: `osmium fileinfo`/tag counts recorded in
 // data/osm/SOURCE.md (objects of any type), and the deliberately naive raw-tag
-// readosm pass of tests/unit/test_osm.c (nodes and ways; amenity only when no
-// tourism tag). They differ only for museum: SOURCE.md's 9 includes one
-// museum mapped as a relation, and relations are not imported, so 8.
+// readosm pass of tests/unit/test_osm.c (nodes, ways, and multipolygon /
+// boundary / site relations; amenity only when no tourism tag). Museum is 9:
+// 8 nodes and ways plus the Nouveau Musée National, a site relation.
 const EXPECTED = {
-  museum: 8, hotel: 20, viewpoint: 22, artwork: 90, restaurant: 125, cafe: 23, pharmacy: 17,
+  museum: 9, hotel: 20, viewpoint: 22, artwork: 90, restaurant: 125, cafe: 23, pharmacy: 17,
   atm: 16, toilets: 29,
 };
+// Relations that become places, checked with `osmium tags-filter` + `osmium
+// export` (2026-11-25): 10 multipolygons whose tags have a category (the
+// childcare, the two water areas and the Alps boundary have none) and the
+// museum site. Centroids: area-weighted, from osmium's assembled polygons.
+const RELATIONS = 11;
+const PORT_HERCULE = { osmId: 2221179, category: 'marina', lat: 43.7353227, lng: 7.4261527 };
 
 let db, server, places;
 
 before(async () => {
   db = await importedDatabase();
   assert.equal(db.cli.code, 0, db.cli.stderr);
-  server = await startOn(db);
+  // The import tests below edit the database by hand under this server;
+  // with reload on (places_reload.test.mjs) it could pick up such a
+  // half-edited state. This file checks one fixed catalog: reload off.
+  server = await startOn(db, { env: { TRAVLOC_PLACES_RELOAD_MS: '0' } });
   places = sql(db, 'SELECT id, lat, lng, category FROM places').map(([id, lat, lng, category]) =>
     ({ id, lat: Number(lat), lng: Number(lng), category }));
 });
@@ -36,6 +45,11 @@ test('import: counts per category match the file', () => {
   const counts = Object.fromEntries(sql(db, 'SELECT category, count(*) FROM places GROUP BY category')
     .map(([c, n]) => [c, Number(n)]));
   for (const [cat, n] of Object.entries(EXPECTED)) assert.equal(counts[cat], n, cat);
+  const rel = sql(db, "SELECT osm_id, category, lat, lng FROM places WHERE osm_type = 'relation'");
+  assert.equal(rel.length, RELATIONS);
+  const port = rel.find(([id]) => Number(id) === PORT_HERCULE.osmId);
+  assert.equal(port[1], PORT_HERCULE.category);
+  assert.ok(Math.abs(Number(port[2]) - PORT_HERCULE.lat) < 2e-7 && Math.abs(Number(port[3]) - PORT_HERCULE.lng) < 2e-7);
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   assert.match(db.cli.stdout, new RegExp(`places: ${total} \\(inserted ${total}, updated 0, unchanged 0, deleted 0\\)`));
   for (const [cat, n] of Object.entries(EXPECTED)) assert.match(db.cli.stdout, new RegExp(` ${cat}=${n}( |\\n)`));

@@ -81,10 +81,19 @@ static int naive_way(const void *u, const readosm_way *w)
     return READOSM_OK;
 }
 
+/* Relations count like the importer's: multipolygon, boundary and site
+ * relations with at least one way member. */
 static int naive_rel(const void *u, const readosm_relation *r)
 {
-    (void)r;
-    ((naive_t *)u)->relations++;
+    naive_t *nv = (naive_t *)u;
+    nv->relations++;
+    const char *type = tag(r->tags, r->tag_count, "type");
+    bool way = false;
+    for (int i = 0; i < r->member_count; i++)
+        way = way || r->members[i].member_type == READOSM_MEMBER_WAY;
+    if (way && type &&
+        (!strcmp(type, "multipolygon") || !strcmp(type, "boundary") || !strcmp(type, "site")))
+        naive_count(nv, r->tags, r->tag_count);
     return READOSM_OK;
 }
 
@@ -163,6 +172,42 @@ static void test_monaco_counts(void **state)
     assert_true(st->routable_ways > 0 && st->routable_ways <= (uint64_t)nv.highway_ways);
     assert_int_equal(st->missing_refs, 0);
     assert_true(st->graph_nodes > 5000 && st->graph_edges > st->graph_nodes);
+}
+
+/* Relation places: centroids of the joined outer rings, checked against
+ * `osmium export` of the same relations (area-weighted polygon centroids
+ * computed separately, 2026-11-25); the museum of several buildings is a
+ * site relation. */
+static void test_monaco_relations(void **state)
+{
+    const geo_osm_result_t *r = *state;
+    static const struct {
+        int64_t id;
+        const char *cat;
+        double lat, lng;
+    } want[] = {
+        {2221179, "marina", 43.7353227, 7.4261527},
+        {393226, "attraction", 43.7313362, 7.4201282},
+        {16250182, "park", 43.7266940, 7.4188461},
+        {2254506, "attraction", 43.7462169, 7.4339192},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        const geo_osm_place_t *p = find_place(r, 'r', want[i].id);
+        assert_non_null(p);
+        assert_string_equal(p->category_name, want[i].cat);
+        assert_true(fabs(p->point.lat - want[i].lat) < 2e-7);
+        assert_true(fabs(p->point.lng - want[i].lng) < 2e-7);
+    }
+    const geo_osm_place_t *m = find_place(r, 'r', 13453960);
+    assert_non_null(m);
+    assert_string_equal(m->category_name, "museum");
+    assert_string_equal(m->name, "Nouveau Musée National de Monaco");
+    size_t rels = 0;
+    for (size_t i = 0; i < geo_osm_place_count(r); i++)
+        rels += geo_osm_place_at(r, i)->osm_type == 'r';
+    /* 10 multipolygons with place tags whose category is known (childcare,
+     * water and the Alps boundary have none) + the site. */
+    assert_int_equal(rels, 11);
 }
 
 static void test_monaco_known_places(void **state)
@@ -595,6 +640,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_monaco_counts, setup_import, teardown_import),
+        cmocka_unit_test_setup_teardown(test_monaco_relations, setup_import, teardown_import),
         cmocka_unit_test_setup_teardown(test_monaco_known_places, setup_import, teardown_import),
         cmocka_unit_test(test_truncated_and_bad_files),
         cmocka_unit_test(test_progress_and_cancel),

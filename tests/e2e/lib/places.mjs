@@ -18,6 +18,13 @@ export async function importedDatabase(backend = BACKEND) {
   return { dir, database, backend, cli };
 }
 
+// A fresh, empty database (nothing imported) for this run's backend.
+export function emptyDatabase(backend = BACKEND) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'travloc-places-'));
+  const database = backend === 'postgres' ? freshPg() : { DATABASE_URL: '' };
+  return { dir, database, backend };
+}
+
 function freshPg() {
   const name = 't_' + Math.random().toString(16).slice(2, 14);
   psql('postgres', `CREATE DATABASE ${name}`);
