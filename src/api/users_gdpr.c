@@ -11,6 +11,7 @@
  * minutes for accounts without one (social login). The photo file goes
  * too, unless another profile uses the same image.
  */
+#include "api/api.h"
 #include "api/users_int.h"
 
 #include "accounts/accounts.h"
@@ -135,42 +136,40 @@ static int rows_json(store_conn_t *db, const char *sql, const char *uid, json_t 
     return 0;
 }
 
-void users_export(http_req_t *req)
+json_t *users_export_build(store_conn_t *db, const char *uid, apierr_t *err)
 {
-    apierr_t err = {0};
-    store_conn_t *db = acc_db();
     store_res_t *u = NULL;
     json_t *sessions = NULL, *contacts = NULL, *places = NULL, *consents = NULL;
-    if (acc_user_load(db, req->user_id, &u, &err) < 0 ||
+    if (acc_user_load(db, uid, &u, err) < 0 ||
         rows_json(db,
                   "SELECT id, device_id, ip, user_agent, created_at, last_used_at, revoked_at "
                   "FROM sessions WHERE user_id = $1 ORDER BY id",
-                  req->user_id, &sessions, &err) < 0 ||
+                  uid, &sessions, err) < 0 ||
         rows_json(db,
                   "SELECT name, relation, phone, email, alerts FROM emergency_contacts WHERE "
                   "user_id = $1 ORDER BY position",
-                  req->user_id, &contacts, &err) < 0 ||
+                  uid, &contacts, err) < 0 ||
         rows_json(db,
                   "SELECT id, name, lat, lng, category, notes, created_at, updated_at FROM "
                   "saved_locations WHERE user_id = $1 ORDER BY id",
-                  req->user_id, &places, &err) < 0 ||
-        consents_json(db, req->user_id, &consents, &err) < 0) {
+                  uid, &places, err) < 0 ||
+        consents_json(db, uid, &consents, err) < 0) {
         store_res_free(u);
         json_decref(sessions);
         json_decref(contacts);
         json_decref(places);
-        ACC_FAIL(req, &err);
+        return NULL;
     }
-    store_arg_t a[] = {ARG_TEXT(req->user_id)};
+    store_arg_t a[] = {ARG_TEXT(uid)};
     store_res_t *d = NULL;
-    if (store_query(db, "SELECT preferences, settings FROM users WHERE id = $1", a, 1, &d, &err) <
+    if (store_query(db, "SELECT preferences, settings FROM users WHERE id = $1", a, 1, &d, err) <
         0) {
         store_res_free(u);
         json_decref(sessions);
         json_decref(contacts);
         json_decref(places);
         json_decref(consents);
-        ACC_FAIL(req, &err);
+        return NULL;
     }
     json_t *doc = json_pack(
         "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:[]}", "exportedAt", acc_time(clock_now_ms()),
@@ -179,6 +178,31 @@ void users_export(http_req_t *req)
         "savedLocations", places, "consents", consents, "travelHistory");
     store_res_free(u);
     store_res_free(d);
+    /* Notifications (notify/): devices without their tokens, and the inbox. */
+    json_t *devices = NULL, *inbox = NULL;
+    if (rows_json(db,
+                  "SELECT id, platform, provider, active, created_at, updated_at FROM "
+                  "notification_devices WHERE user_id = $1 ORDER BY id",
+                  uid, &devices, err) < 0 ||
+        rows_json(db,
+                  "SELECT id, category, template, title, body, read_at, created_at FROM "
+                  "notifications WHERE user_id = $1 ORDER BY id",
+                  uid, &inbox, err) < 0) {
+        json_decref(devices);
+        json_decref(doc);
+        return NULL;
+    }
+    json_object_set_new(doc, "notificationDevices", devices);
+    json_object_set_new(doc, "notifications", inbox);
+    return doc;
+}
+
+void users_export(http_req_t *req)
+{
+    apierr_t err = {0};
+    json_t *doc = users_export_build(acc_db(), req->user_id, &err);
+    if (!doc)
+        ACC_FAIL(req, &err);
     http_send_json(req, 200, doc);
     http_add_header(req, "Content-Disposition", "attachment; filename=\"travloc-export.json\"");
 }
@@ -215,10 +239,20 @@ static const char *const wipe[] = {
     "DELETE FROM one_time_tokens WHERE user_id = $1",
     "DELETE FROM mfa WHERE user_id = $1",
     "DELETE FROM emergency_contacts WHERE user_id = $1",
+    "DELETE FROM notification_devices WHERE user_id = $1",
+    "DELETE FROM notification_prefs WHERE user_id = $1",
+    "DELETE FROM notifications WHERE user_id = $1",
+    "DELETE FROM user_reports WHERE user_id = $1",
     "DELETE FROM saved_locations WHERE user_id = $1",
     "DELETE FROM consents WHERE user_id = $1",
     "DELETE FROM oidc_identities WHERE user_id = $1",
     "DELETE FROM phone_codes WHERE user_id = $1",
+    /* the sync log's copies of the user's own entities, and sync bookkeeping */
+    "DELETE FROM changes WHERE user_id = $1 AND trip_id IS NULL",
+    "DELETE FROM user_sync_versions WHERE user_id = $1",
+    "DELETE FROM sync_mutations WHERE user_id = $1",
+    "DELETE FROM sync_conflicts WHERE user_id = $1",
+    "DELETE FROM sync_devices WHERE user_id = $1",
     "UPDATE users SET email = 'deleted+' || id || '@deleted.invalid', password_hash = NULL, "
     "first_name = 'Deleted', last_name = 'user', phone = NULL, bio = '', languages = '[]', "
     "photo = NULL, preferences = '{}', settings = '{}', email_verified = 0, phone_verified = 0, "
