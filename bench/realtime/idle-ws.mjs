@@ -4,6 +4,9 @@
 // heartbeats, and reports the server's RSS growth per connection.
 //
 //   node bench/realtime/idle-ws.mjs [N=10000] [HOLD_S=12]
+//   DEFLATE=0 node bench/realtime/idle-ws.mjs ...   (clients do not offer
+//   permessage-deflate; by default the official client offers it and the
+//   server accepts)
 //
 // The client side needs N file descriptors (ulimit -n) and ~1 GB for 10k
 // official clients; the figure is the server's VmRSS from /proc.
@@ -44,7 +47,8 @@ async function open(n) {
   let ok = 0;
   for (let i = 0; i < n; i++) {
     const s = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true,
-      reconnection: false, auth: { token: token(randomUUID()) } });
+      reconnection: false, auth: { token: token(randomUUID()) },
+      ...(process.env.DEFLATE === '0' ? { perMessageDeflate: false } : {}) });
     s.on('connect', () => ok++);
     socks.push(s);
     if (i % 200 === 199) { while (ok < i - 400) await sleep(5); }
@@ -62,7 +66,7 @@ const connectS = (Date.now() - t0) / 1000;
 await sleep(HOLD_S * 1000); // at least two heartbeats
 const held = socks.filter((s) => s.connected).length;
 const after = rss();
-console.log(JSON.stringify({ connections: N, connected: ok(), heldAfterHeartbeats: held,
+console.log(JSON.stringify({ deflateOffered: process.env.DEFLATE !== '0', connections: N, connected: ok(), heldAfterHeartbeats: held,
   connectSeconds: connectS, rssBeforeKiB: before, rssAfterKiB: after,
   perConnectionKiB: Number(((after - before) / held).toFixed(2)) }));
 socks.forEach((s) => s.disconnect());

@@ -1,26 +1,33 @@
-/* realtime/ws.c -- the WebSocket transport (RFC 6455 through wslay).
+/* realtime/ws.c -- the WebSocket transport (RFC 6455).
  *
  * Adoption: server.c hands over a connection whose request asked for an
  * upgrade. realtime_ws_adopt() validates it on the loop that parsed it,
  * dup()s the socket and posts the fd to the session's owner loop (the one
  * in the sid, or this loop for a new WebSocket-only session); the server
  * then closes its own handle. The owner opens a uv_tcp_t on the fd, checks
- * the sid, answers 101 (or 400) and from then on drives wslay.
+ * the sid, answers 101 (or 400) and from then on frames the connection.
  *
- * wslay is driven from one place, ws_proceed(): it feeds what was read,
- * lets wslay send what is queued and decides whether the connection is
- * finished. Callbacks that want to close only queue a close frame; the
- * TCP handle closes once the close frame is written, never inside a wslay
- * call. Writes are copied into uv_write requests; over WS_HIGH_WATER bytes
- * in flight the send callback reports WOULDBLOCK and the write callback
- * resumes. A peer that lets more than max_queue_bytes pile up is closed.
+ * Framing is ws_frame.c (a ~90-byte parser that allocates only while a
+ * message is split over reads), so an idle connection costs its uv_tcp_t
+ * and this struct. Reads land in one slab per loop thread and are
+ * unmasked in place. Writes go straight to the socket: a 2-10 byte frame
+ * header plus the message's shared payload (rt_msg_t, refcounted; server
+ * frames are unmasked, so a fan-out sends the same bytes to every
+ * recipient) with uv_try_write (writev, no copy); what the kernel does not
+ * take at once is queued with uv_write holding a reference on the message
+ * (no copy either, except for a compressed payload). A peer that lets more
+ * than max_queue_bytes pile up is closed as a slow consumer.
  *
- * Memory: rt_ws_t owns its wslay context and is freed in the TCP close
- * callback. It holds a reference on its session while attached.
+ * Closing: a close frame is written after everything queued before it
+ * (libuv keeps write order); once it is out the connection lingers (FIN,
+ * read until the peer closes, at most 2 s). Nothing is freed inside a
+ * callback: rt_ws_t is freed in the TCP close callback. It holds a
+ * reference on its session while attached.
  */
 #include "realtime/rt_int.h"
 
 #include "core/log.h"
+#include "realtime/ws_frame.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,29 +37,28 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <wslay/wslay.h>
 
-#define WS_HIGH_WATER (256 * 1024)
 #define WS_DEFLATE_MIN 1024 /* smaller messages go out uncompressed */
 #define WS_DEFLATE_RESPONSE \
     "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
-
-static _Thread_local buf_t tl_zin, tl_zout; /* (de)compression scratch, per loop */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+/* Per loop thread: (de)compression scratch, and the last message
+ * compressed (a reference), so a fan-out compresses once per loop. */
+static _Thread_local buf_t tl_zin, tl_zout;
+static _Thread_local rt_msg_t *tl_zmsg;
 
 struct rt_ws {
     uv_tcp_t tcp;
     rt_loop_t *lp;
     rt_ws_t *prev, *next;  /* lp->ws_list */
     rt_session_t *s;
-    wslay_event_context_ptr ctx;
-    const uint8_t *rbuf;
-    size_t rlen;
-    size_t inflight;
-    bool in_proceed;
+    ws_parser_t parser;
+    size_t inflight;       /* bytes queued in uv_write requests */
+    bool upgraded;         /* 101 sent: frames from now on */
     bool closing;          /* the TCP handle is closing */
     bool fail;             /* write failed: close without ceremony */
-    uint16_t close_code;   /* close frame to send once data is out (0: none) */
+    bool close_sent;
     bool deflate;          /* permessage-deflate negotiated */
     bool lingering;        /* close frame out, FIN sent: draining the peer */
     uv_timer_t *linger;    /* bounds the lingering (heap, only then) */
@@ -62,10 +68,12 @@ typedef struct {
     uv_write_t w;
     rt_ws_t *ws;
     size_t len;
+    rt_msg_t *m;           /* the payload's owner, or NULL (copied into data) */
+    uint8_t hdr[WS_FRAME_HEADER_MAX];
     char data[];
 } ws_wreq_t;
 
-static void ws_proceed(rt_ws_t *ws);
+static void ws_settle(rt_ws_t *ws);
 
 /* ---- closing ---- */
 
@@ -78,8 +86,7 @@ static void ws_closed(uv_handle_t *h)
         ws->lp->ws_list = ws->next;
     if (ws->next)
         ws->next->prev = ws->prev;
-    if (ws->ctx)
-        wslay_event_context_free(ws->ctx);
+    ws_parser_free(&ws->parser);
     free(ws);
 }
 
@@ -133,6 +140,7 @@ static void ws_linger(rt_ws_t *ws)
         return;
     ws->lingering = true;
     ws_detach_session(ws, true);
+    ws_parser_free(&ws->parser);
     uv_shutdown_t *req = malloc(sizeof *req);
     ws->linger = malloc(sizeof *ws->linger);
     if (!req || !ws->linger || uv_shutdown(req, (uv_stream_t *)&ws->tcp, shutdown_cb) != 0) {
@@ -147,19 +155,17 @@ static void ws_linger(rt_ws_t *ws)
     uv_timer_start(ws->linger, linger_over, 2000, 0);
 }
 
-void rt_ws_detach(rt_ws_t *ws) { ws_detach_session(ws, false); }
-
-void rt_ws_close(rt_ws_t *ws, uint16_t code)
+/* Decides what comes next after any event: a failed connection closes at
+ * once; one whose close frame (or HTTP error answer) is fully written
+ * lingers. */
+static void ws_settle(rt_ws_t *ws)
 {
-    ws_detach_session(ws, false);
-    if (ws->closing)
+    if (ws->closing || ws->lingering)
         return;
-    /* wslay sends control frames ahead of queued data, so the close frame
-     * waits until the data before it is out (ws_proceed). */
-    if (ws->ctx && !ws->close_code)
-        ws->close_code = code;
-    if (!ws->in_proceed)
-        ws_proceed(ws);
+    if (ws->fail)
+        ws_shutdown(ws);
+    else if ((ws->close_sent || !ws->upgraded) && ws->inflight == 0)
+        ws_linger(ws);
 }
 
 /* ---- writing ---- */
@@ -169,175 +175,199 @@ static void write_cb(uv_write_t *w, int status)
     ws_wreq_t *wr = (ws_wreq_t *)w;
     rt_ws_t *ws = wr->ws;
     ws->inflight -= wr->len;
+    if (wr->m)
+        rt_msg_unref(wr->m);
     free(wr);
     if (ws->closing || ws->lingering)
         return;
     if (status < 0)
         ws->fail = true;
-    ws_proceed(ws);
+    ws_settle(ws);
 }
 
-/* Writes at once when nothing is in flight (the common case: no copy, and
- * a close frame leaves even if the loop stops right after); the rest goes
- * through a copied uv_write. */
-static int ws_write(rt_ws_t *ws, const void *data, size_t len)
+/* Writes hdr + payload: at once when nothing is queued (the common case:
+ * no allocation, no copy), the rest through a uv_write that references
+ * `owner` (payload inside it, kept alive by a reference) or, when owner
+ * is NULL, copies what is left. Sets ws->fail on error or overflow. */
+static void ws_write2(rt_ws_t *ws, const uint8_t *hdr, size_t hlen, const void *payload,
+                      size_t plen, rt_msg_t *owner)
 {
+    if (ws->fail || ws->closing || ws->lingering)
+        return;
+    size_t done = 0;
     if (ws->inflight == 0) {
-        uv_buf_t b0 = uv_buf_init((char *)data, (unsigned)len);
-        int n = uv_try_write((uv_stream_t *)&ws->tcp, &b0, 1);
-        if (n == (int)len)
-            return 0;
-        if (n > 0) {
-            data = (const char *)data + n;
-            len -= (size_t)n;
-        } else if (n != UV_EAGAIN) {
-            return -1;
+        uv_buf_t bufs[2] = {uv_buf_init((char *)hdr, (unsigned)hlen),
+                            uv_buf_init((char *)payload, (unsigned)plen)};
+        int n = uv_try_write((uv_stream_t *)&ws->tcp, bufs, plen ? 2 : 1);
+        if (n == (int)(hlen + plen))
+            return;
+        if (n > 0)
+            done = (size_t)n;
+        else if (n != UV_EAGAIN) {
+            ws->fail = true;
+            return;
         }
     }
-    ws_wreq_t *wr = malloc(sizeof *wr + len);
-    if (!wr)
-        return -1;
-    memcpy(wr->data, data, len);
-    wr->ws = ws;
-    wr->len = len;
-    uv_buf_t b = uv_buf_init(wr->data, (unsigned)len);
-    if (uv_write(&wr->w, (uv_stream_t *)&ws->tcp, &b, 1, write_cb) != 0) {
-        free(wr);
-        return -1;
+    size_t hleft = done < hlen ? hlen - done : 0;
+    size_t pskip = done > hlen ? done - hlen : 0;
+    size_t pleft = plen - pskip;
+    if (ws->inflight + hleft + pleft > RT.cfg.max_queue_bytes) {
+        log_msg(LOG_WARN, "realtime: slow WebSocket client closed", NULL);
+        ws->fail = true;
+        return;
     }
-    ws->inflight += len;
-    return 0;
+    ws_wreq_t *wr = malloc(sizeof *wr + (owner ? 0 : pleft));
+    if (!wr) {
+        ws->fail = true;
+        return;
+    }
+    wr->ws = ws;
+    wr->len = hleft + pleft;
+    wr->m = owner ? rt_msg_ref(owner) : NULL;
+    memcpy(wr->hdr, hdr + (hlen - hleft), hleft);
+    const char *p = (const char *)payload + pskip;
+    if (!owner) {
+        memcpy(wr->data, p, pleft);
+        p = wr->data;
+    }
+    uv_buf_t bufs[2];
+    unsigned nb = 0;
+    if (hleft)
+        bufs[nb++] = uv_buf_init((char *)wr->hdr, (unsigned)hleft);
+    if (pleft)
+        bufs[nb++] = uv_buf_init((char *)p, (unsigned)pleft);
+    if (uv_write(&wr->w, (uv_stream_t *)&ws->tcp, bufs, nb, write_cb) != 0) {
+        if (wr->m)
+            rt_msg_unref(wr->m);
+        free(wr);
+        ws->fail = true;
+        return;
+    }
+    ws->inflight += wr->len;
+}
+
+static void ws_write(rt_ws_t *ws, const void *data, size_t len)
+{
+    ws_write2(ws, data, len, NULL, 0, NULL);
+}
+
+static void ws_send_frame(rt_ws_t *ws, int opcode, const void *data, size_t len)
+{
+    uint8_t hdr[WS_FRAME_HEADER_MAX];
+    size_t hlen = ws_frame_header(hdr, opcode, false, len);
+    ws_write2(ws, hdr, hlen, data, len, NULL);
+}
+
+static void ws_send_close(rt_ws_t *ws, uint16_t code)
+{
+    if (ws->close_sent || !ws->upgraded)
+        return;
+    ws->close_sent = true;
+    uint8_t body[2] = {(uint8_t)(code >> 8), (uint8_t)code};
+    ws_send_frame(ws, WS_OP_CLOSE, body, code ? 2 : 0);
+}
+
+/* The payload of m as this connection sends it: compressed when deflate
+ * was negotiated and m is large (once per message per loop). */
+static bool compressed(rt_msg_t *m, const uint8_t **out, size_t *len)
+{
+    if (m != tl_zmsg) {
+        if (tl_zmsg)
+            rt_msg_unref(tl_zmsg);
+        tl_zmsg = NULL;
+        if (rt_deflate_msg(m->data, m->len, &tl_zout) != 0)
+            return false;
+        tl_zmsg = rt_msg_ref(m);
+    }
+    *out = (const uint8_t *)tl_zout.data;
+    *len = tl_zout.len;
+    return true;
 }
 
 void rt_ws_send(rt_ws_t *ws, rt_msg_t *m)
 {
-    if (ws->closing || !ws->ctx || ws->close_code || wslay_event_get_close_sent(ws->ctx))
+    if (ws->closing || ws->lingering || ws->fail || ws->close_sent || !ws->upgraded)
         return;
-    struct wslay_event_msg msg = {
-        .opcode = m->binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME,
-        .msg = m->data,
-        .msg_length = m->len,
-    };
-    uint8_t rsv = WSLAY_RSV_NONE;
-    if (ws->deflate && m->len >= WS_DEFLATE_MIN && rt_deflate_msg(m->data, m->len, &tl_zout) == 0) {
-        msg.msg = (const uint8_t *)tl_zout.data;
-        msg.msg_length = tl_zout.len;
-        rsv = WSLAY_RSV1_BIT;
+    int op = m->binary ? WS_OP_BINARY : WS_OP_TEXT;
+    uint8_t hdr[WS_FRAME_HEADER_MAX];
+    const uint8_t *z;
+    size_t zlen;
+    if (ws->deflate && m->len >= WS_DEFLATE_MIN && compressed(m, &z, &zlen)) {
+        size_t hlen = ws_frame_header(hdr, op, true, zlen);
+        ws_write2(ws, hdr, hlen, z, zlen, NULL);
+    } else {
+        size_t hlen = ws_frame_header(hdr, op, false, m->len);
+        ws_write2(ws, hdr, hlen, m->data, m->len, m);
     }
-    if (wslay_event_queue_msg_ex(ws->ctx, &msg, rsv) != 0 ||
-        wslay_event_get_queued_msg_length(ws->ctx) > RT.cfg.max_queue_bytes) {
-        log_msg(LOG_WARN, "realtime: slow WebSocket client closed", NULL);
-        ws->fail = true;
-    }
-    if (!ws->in_proceed)
-        ws_proceed(ws);
+    if (ws->fail)
+        ws_shutdown(ws); /* closes the session asynchronously */
 }
 
-/* ---- wslay callbacks ---- */
+void rt_ws_detach(rt_ws_t *ws) { ws_detach_session(ws, false); }
 
-static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
-                       void *ud)
+void rt_ws_close(rt_ws_t *ws, uint16_t code)
 {
-    (void)flags;
-    rt_ws_t *ws = ud;
-    if (!ws->rlen) {
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-        return -1;
-    }
-    size_t n = len < ws->rlen ? len : ws->rlen;
-    memcpy(buf, ws->rbuf, n);
-    ws->rbuf += n;
-    ws->rlen -= n;
-    return (ssize_t)n;
-}
-
-static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
-                       void *ud)
-{
-    (void)flags;
-    rt_ws_t *ws = ud;
-    if (ws->inflight > WS_HIGH_WATER) {
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-        return -1;
-    }
-    if (ws_write(ws, data, len) < 0) {
-        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-        return -1;
-    }
-    return (ssize_t)len;
-}
-
-static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
-                   void *ud)
-{
-    rt_ws_t *ws = ud;
-    if (wslay_is_ctrl_frame(arg->opcode) || !ws->s)
+    ws_detach_session(ws, false);
+    if (ws->closing)
         return;
-    const uint8_t *data = arg->msg;
-    size_t len = arg->msg_length;
-    if (arg->rsv & WSLAY_RSV1_BIT) {
-        int rc = ws->deflate ? rt_inflate_msg(data, len, RT.cfg.max_payload, &tl_zin) : -1;
+    ws_send_close(ws, code);
+    ws_settle(ws);
+}
+
+/* ---- reading ---- */
+
+static int on_frame(void *ud, int opcode, bool rsv1, uint8_t *data, size_t len)
+{
+    rt_ws_t *ws = ud;
+    if (opcode == WS_OP_CLOSE) {
+        uint16_t code = len >= 2 ? (uint16_t)(data[0] << 8 | data[1]) : 0;
+        ws_detach_session(ws, true);
+        ws_send_close(ws, code == 1005 || code == 1006 || code == 1015 ? 1002 : code);
+        return 1;
+    }
+    if (opcode == WS_OP_PING) {
+        if (!ws->close_sent)
+            ws_send_frame(ws, WS_OP_PONG, data, len);
+        return ws->fail;
+    }
+    if (opcode == WS_OP_PONG || !ws->s || ws->close_sent)
+        return ws->fail;
+    if (rsv1) {
+        int rc = rt_inflate_msg(data, len, RT.cfg.max_payload, &tl_zin);
         if (rc < 0) {
-            wslay_event_queue_close(ctx, rc == -2 ? 1009 : 1007, NULL, 0);
-            return;
+            ws_send_close(ws, rc == -2 ? 1009 : 1007);
+            return 1;
         }
-        data = (const uint8_t *)tl_zin.data;
+        data = (uint8_t *)tl_zin.data;
         len = tl_zin.len;
     }
     eio_packet_t p;
-    if (eio_ws_decode(data, len, arg->opcode == WSLAY_BINARY_FRAME, &p) != 0) {
-        wslay_event_queue_close(ctx, 1002, NULL, 0);
-        return;
+    if (eio_ws_decode(data, len, opcode == WS_OP_BINARY, &p) != 0) {
+        ws_send_close(ws, 1002);
+        return 1;
     }
     rt_session_on_packet(ws->s, &p, ws);
+    return ws->fail || ws->close_sent || ws->closing;
 }
 
-static const struct wslay_event_callbacks callbacks = {
-    .recv_callback = recv_cb,
-    .send_callback = send_cb,
-    .on_msg_recv_callback = on_msg,
-};
-
-/* ---- driving ---- */
-
-static void ws_proceed(rt_ws_t *ws)
+/* Feeds bytes read (writable: unmasked in place). */
+static void ws_feed(rt_ws_t *ws, uint8_t *data, size_t len)
 {
-    if (ws->closing || ws->lingering)
-        return;
-    ws->in_proceed = true;
-    if (ws->ctx && !ws->fail) {
-        if (ws->rlen && wslay_event_want_read(ws->ctx) && wslay_event_recv(ws->ctx) != 0)
-            ws->fail = true;
-        ws->rlen = 0;
-        if (!ws->fail && wslay_event_want_write(ws->ctx) && wslay_event_send(ws->ctx) != 0)
-            ws->fail = true;
-        if (!ws->fail && ws->close_code && !wslay_event_get_close_sent(ws->ctx) &&
-            wslay_event_get_queued_msg_count(ws->ctx) == 0) {
-            wslay_event_queue_close(ws->ctx, ws->close_code, NULL, 0);
-            if (wslay_event_send(ws->ctx) != 0)
-                ws->fail = true;
-        }
-    }
-    ws->in_proceed = false;
-    if (ws->fail) {
-        ws_shutdown(ws);
-        return;
-    }
-    bool done = false;
-    if (!ws->ctx)
-        done = ws->inflight == 0; /* an error answer was written */
-    else if (ws->inflight == 0 && !wslay_event_want_write(ws->ctx) &&
-             (wslay_event_get_close_sent(ws->ctx) || !wslay_event_want_read(ws->ctx)))
-        done = true;
-    if (done)
-        ws_linger(ws);
+    if (ws->closing || ws->lingering || ws->close_sent || ws->fail)
+        return; /* after our close frame, input is discarded */
+    int rc = ws_parse(&ws->parser, data, len, on_frame, ws);
+    if (rc < 0)
+        ws_send_close(ws, (uint16_t)-rc);
+    if (rc != 0 && !ws->close_sent && !ws->fail)
+        ws_send_close(ws, 1000);
+    ws_settle(ws);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
     (void)h;
     (void)suggested;
-    static _Thread_local char slab[32 * 1024];
+    static _Thread_local char slab[64 * 1024];
     b->base = slab;
     b->len = sizeof slab;
 }
@@ -349,11 +379,8 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
         ws_shutdown(ws);
         return;
     }
-    if (ws->lingering)
-        return; /* discarded */
-    ws->rbuf = (const uint8_t *)b->base;
-    ws->rlen = (size_t)n;
-    ws_proceed(ws);
+    if (n > 0)
+        ws_feed(ws, (uint8_t *)b->base, (size_t)n);
 }
 
 /* The loop stopped: close every connection that is still open. */
@@ -361,6 +388,9 @@ void rt_ws_close_all(rt_loop_t *lp)
 {
     for (rt_ws_t *ws = lp->ws_list; ws; ws = ws->next)
         ws_shutdown(ws);
+    if (tl_zmsg)
+        rt_msg_unref(tl_zmsg);
+    tl_zmsg = NULL;
     buf_free(&tl_zin);
     buf_free(&tl_zout);
 }
@@ -384,9 +414,8 @@ static void answer_error(rt_ws_t *ws, int status)
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", status,
                      http_reason(status));
-    if (ws_write(ws, head, (size_t)n) < 0)
-        ws->fail = true;
-    ws_proceed(ws);
+    ws_write(ws, head, (size_t)n);
+    ws_settle(ws);
 }
 
 static rt_session_t *attach(rt_ws_t *ws, adopt_t *a)
@@ -445,28 +474,25 @@ static void adopt_run(rt_task_t *t)
                      "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s\r\n",
                      a->accept,
                      a->deflate ? "Sec-WebSocket-Extensions: " WS_DEFLATE_RESPONSE "\r\n" : "");
-    if (ws_write(ws, head, (size_t)n) < 0 ||
-        wslay_event_context_server_init(&ws->ctx, &callbacks, ws) != 0) {
-        ws->fail = true;
-        ws_proceed(ws);
+    ws_write(ws, head, (size_t)n);
+    if (ws->fail) {
+        ws_settle(ws);
         free(a);
         return;
     }
-    wslay_event_config_set_max_recv_msg_length(ws->ctx, RT.cfg.max_payload + 1);
-    if (a->deflate) {
-        ws->deflate = true;
-        wslay_event_config_set_allowed_rsv_bits(ws->ctx, WSLAY_RSV1_BIT);
-    }
+    ws->upgraded = true;
+    ws->deflate = a->deflate;
+    ws_parser_init(&ws->parser, RT.cfg.max_payload + 1, a->deflate);
     if (!a->has_sid) {
         char open[EIO_OPEN_MAX];
         size_t olen = 0;
         if (rt_session_open_packet(s, open, sizeof open, &olen) == 0)
             rt_session_send_text(s, open, olen);
     }
-    ws->rbuf = a->leftover;
-    ws->rlen = a->len;
-    ws_proceed(ws);
-    ws->rlen = 0;
+    if (a->len)
+        ws_feed(ws, a->leftover, a->len);
+    else
+        ws_settle(ws);
     free(a);
     if (!ws->closing)
         uv_read_start((uv_stream_t *)&ws->tcp, alloc_cb, read_cb);
