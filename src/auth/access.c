@@ -1,14 +1,60 @@
+/*
+ * access.c - the process's access-token key ring, issuing and verifying
+ * access tokens.
+ *
+ * Verification is cached per thread (each loop sees the same tokens again
+ * and again): a verified token's claims are kept under the BLAKE2b hash of
+ * its bytes until the token's exp (never longer: jwt_verify itself allows
+ * a leeway beyond exp), so a repeat costs one hash instead of base64,
+ * HMAC and two JSON parses. Only the signature/expiry verdict is cached;
+ * the caller still checks the session on every request, so revocation is
+ * unaffected. A ring change (init/free) bumps a generation that empties
+ * every cache. Tokens with an "ext" object are not cached. The cache is
+ * one heap table per thread, freed at thread exit (pthread key).
+ */
 #include "auth/access.h"
 
 #include "core/clock.h"
 
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static jwt_keyring_t *g_ring;
 static int g_ttl = 900;
+
+#define VCACHE_SLOTS 512
+
+typedef struct {
+    unsigned char key[crypto_generichash_BYTES]; /* hash of the token */
+    uint64_t gen;                                /* 0: empty */
+    jwt_claims_t claims;                         /* extra is NULL */
+} vcache_entry_t;
+
+static _Atomic uint64_t g_ring_gen = 1;
+static pthread_key_t g_vcache_key;
+static pthread_once_t g_vcache_once = PTHREAD_ONCE_INIT;
+
+static void vcache_key_init(void) { pthread_key_create(&g_vcache_key, free); }
+
+static vcache_entry_t *vcache_slot(const unsigned char key[crypto_generichash_BYTES])
+{
+    pthread_once(&g_vcache_once, vcache_key_init);
+    vcache_entry_t *t = pthread_getspecific(g_vcache_key);
+    if (!t) {
+        t = calloc(VCACHE_SLOTS, sizeof *t);
+        if (!t || pthread_setspecific(g_vcache_key, t) != 0) {
+            free(t);
+            return NULL;
+        }
+    }
+    uint32_t h;
+    memcpy(&h, key, sizeof h);
+    return &t[h % VCACHE_SLOTS];
+}
 
 static int secret_from_db(store_conn_t *db, char *out, size_t outlen, char *err, size_t errlen)
 {
@@ -79,11 +125,13 @@ int auth_keys_init(const config_t *cfg, store_conn_t *db, char *err, size_t errl
     if (cfg->jwt_old_keys && *cfg->jwt_old_keys && add_old_keys(cfg->jwt_old_keys, err, errlen) < 0)
         return -1;
     g_ttl = cfg->access_ttl_s > 0 ? cfg->access_ttl_s : 900;
+    atomic_fetch_add(&g_ring_gen, 1);
     return 0;
 }
 
 void auth_keys_free(void)
 {
+    atomic_fetch_add(&g_ring_gen, 1);
     jwt_keyring_free(g_ring);
     g_ring = NULL;
 }
@@ -103,5 +151,23 @@ int auth_access_verify(const char *token, jwt_claims_t *claims)
 {
     if (!token)
         return JWT_EMALFORMED;
-    return jwt_verify(g_ring, token, strlen(token), clock_now_ms() / 1000, claims);
+    size_t len = strlen(token);
+    int64_t now = clock_now_ms() / 1000;
+    if (len > JWT_TOKEN_MAX)
+        return jwt_verify(g_ring, token, len, now, claims);
+    unsigned char key[crypto_generichash_BYTES];
+    crypto_generichash(key, sizeof key, (const unsigned char *)token, len, NULL, 0);
+    vcache_entry_t *e = vcache_slot(key);
+    uint64_t gen = atomic_load_explicit(&g_ring_gen, memory_order_relaxed);
+    if (e && e->gen == gen && now < e->claims.exp && sodium_memcmp(e->key, key, sizeof key) == 0) {
+        *claims = e->claims;
+        return 0;
+    }
+    int rc = jwt_verify(g_ring, token, len, now, claims);
+    if (rc == 0 && e && !claims->extra && now < claims->exp) {
+        memcpy(e->key, key, sizeof key);
+        e->claims = *claims;
+        e->gen = gen;
+    }
+    return rc;
 }

@@ -26,7 +26,8 @@ jwt_keyring_t *auth_keyring(void);
  * lifetime. *token is malloc'd; caller frees. Returns 0 or a JWT_E code. */
 int auth_access_issue(const char *user_id, const char *session_id, const char *role,
                       char **token);
-/* Verifies a bearer token (signature, expiry, algorithm, kid). The caller
+/* Verifies a bearer token (signature, expiry, algorithm, kid); verdicts
+ * are cached per thread until the token's exp (access.c). The caller
  * still checks that the session is alive. Returns 0 or a JWT_E code;
  * claims must be cleared with jwt_claims_clear on success. */
 int auth_access_verify(const char *token, jwt_claims_t *claims);

@@ -8,6 +8,7 @@
  * and the access log line.
  */
 #include "auth/access.h"
+#include "auth/session_cache.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/uuid.h"
@@ -162,6 +163,16 @@ static int auth_session(http_req_t *req, const jwt_claims_t *c)
     store_res_t *r = NULL;
     apierr_t e = {0};
     store_conn_t *db = loop_ctx_get()->db;
+    int64_t now = clock_now_ms();
+    char role[sizeof req->role];
+    session_stamp_t st; /* unchanged database since the read: see session_cache.h */
+    if (session_cache_get(db, c->sid, c->sub, now, role, sizeof role)) {
+        memcpy(req->user_id, c->sub, strnlen(c->sub, sizeof req->user_id - 1));
+        memcpy(req->session_id, c->sid, strnlen(c->sid, sizeof req->session_id - 1));
+        memcpy(req->role, role, sizeof req->role);
+        return 0;
+    }
+    session_cache_stamp(db, &st);
     if (store_query(db,
                     "SELECT u.role, u.status, s.last_used_at FROM sessions s JOIN users u ON "
                     "u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL",
@@ -177,11 +188,12 @@ static int auth_session(http_req_t *req, const jwt_claims_t *c)
     memcpy(req->user_id, c->sub, strnlen(c->sub, sizeof req->user_id - 1));
     memcpy(req->session_id, c->sid, strnlen(c->sid, sizeof req->session_id - 1));
     snprintf(req->role, sizeof req->role, "%s", store_val(r, 0, 0));
-    int64_t now = clock_now_ms();
     if (now - store_int(r, 0, 2) > 60000) {
         store_arg_t u[] = {ARG_INT(now), ARG_TEXT(c->sid)};
         store_exec(db, "UPDATE sessions SET last_used_at = $1 WHERE id = $2", u, 2, &e);
         apierr_clear(&e);
+    } else {
+        session_cache_put(&st, c->sid, c->sub, store_val(r, 0, 0), store_int(r, 0, 2));
     }
     store_res_free(r);
     return 0;

@@ -495,31 +495,42 @@ static int build_params(params_t *pp, const store_arg_t *args, int nargs)
     return 0;
 }
 
-static store_res_t *convert(PGresult *r)
+static void clear_result(void *r) { PQclear(r); }
+
+/* The result's values point into the PGresult (NUL-terminated text that
+ * libpq keeps until PQclear), which the store_res_t now owns: one small
+ * allocation for the pointer arrays, no copies. *r is NULL afterwards. */
+static store_res_t *convert(PGresult **rp)
 {
+    PGresult *r = *rp;
     int nrows = PQntuples(r), ncols = PQnfields(r);
-    store_res_t *res = store_res_new(nrows, ncols);
+    char *text;
+    store_res_t *res = store_res_packed(nrows, ncols, 0, &text);
     if (!res)
         return NULL;
     for (int j = 0; j < ncols; j++)
-        store_res_name(res, j, PQfname(r, j));
+        res->names[j] = PQfname(r, j);
+    size_t k = 0;
     for (int i = 0; i < nrows; i++)
-        for (int j = 0; j < ncols; j++)
-            if (!PQgetisnull(r, i, j) &&
-                store_res_set(res, i, j, PQgetvalue(r, i, j), (size_t)PQgetlength(r, i, j)) < 0) {
-                store_res_free(res);
-                return NULL;
+        for (int j = 0; j < ncols; j++, k++)
+            if (!PQgetisnull(r, i, j)) {
+                res->vals[k] = PQgetvalue(r, i, j);
+                res->lens[k] = (size_t)PQgetlength(r, i, j);
             }
     const char *n = PQcmdTuples(r);
     res->changes = n && *n ? strtoll(n, NULL, 10) : 0;
+    res->hold = r;
+    res->hold_free = clear_result;
+    *rp = NULL;
     return res;
 }
 
-static int finish_result(PGresult *r, PGconn *pg, store_res_t **res, apierr_t *err)
+/* On success with res, the result moves into *res and *r becomes NULL. */
+static int finish_result(PGresult **r, PGconn *pg, store_res_t **res, apierr_t *err)
 {
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    ExecStatusType st = *r ? PQresultStatus(*r) : PGRES_FATAL_ERROR;
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
-        return map_result_error(r, pg, err);
+        return map_result_error(*r, pg, err);
     if (res && !(*res = convert(r)))
         return apierr_set(err, 500, "internal", "out of memory");
     return 0;
@@ -569,7 +580,7 @@ static int async_query(pg_pool_t *p, const char *sql, const params_t *pp, int na
         rc = apierr_set(err, 503, "database_unavailable", "the database is not available");
         goto out;
     }
-    rc = finish_result(c->last, c->pg, res, err);
+    rc = finish_result(&c->last, c->pg, res, err);
 out:
     if (c->last) {
         PQclear(c->last);
@@ -607,7 +618,7 @@ static int pg_query(store_conn_t *base, const char *sql, const store_arg_t *args
     if (block_connect(p, err) < 0)
         return -1;
     PGresult *r = PQexecParams(p->block, sql, nargs, NULL, pp.values, pp.lengths, pp.formats, 0);
-    int rc = finish_result(r, p->block, res, err);
+    int rc = finish_result(&r, p->block, res, err);
     PQclear(r);
     return rc;
 }

@@ -3,10 +3,14 @@
  *
  * One connection per loop thread (WAL lets readers run beside the one
  * writer), prepared statements cached per connection by SQL text, and
- * parameters bound by name ("$1", "$2", …) so the same SQL serves both
- * drivers. Queries run inline: SQLite answers from its page cache in
- * microseconds; a writer waiting on another thread's lock waits at most
- * the busy timeout.
+ * parameters bound by name ("$1", "$2", …; the index of each is worked
+ * out once per cached statement) so the same SQL serves both drivers.
+ * Queries run inline: SQLite answers from its page cache in microseconds.
+ * Results are packed into one allocation (collect); store_query_each hands
+ * out SQLite's own column pointers. Write transactions start with BEGIN
+ * IMMEDIATE; a writer waiting on another thread's lock spins briefly
+ * (on_busy: yield, then sleeps of 20-500 us, at most 5 s) instead of
+ * SQLite's default sleeps of up to 100 ms, which gave p99s of ~0.5 s.
  */
 #include "store/driver.h"
 
@@ -17,13 +21,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define CACHE_SLOTS 256
+#define MAX_PARAMS 64
+#define EACH_MAX_COLS 64
+#define BUSY_BUDGET_NS 5000000000ll
 
+/* A prepared statement and where its $N parameters sit ("$14" used
+ * twice is one parameter; SQLite numbers them by first appearance). */
 typedef struct {
     char *sql;
     sqlite3_stmt *stmt;
+    unsigned char idx[MAX_PARAMS]; /* $N -> SQLite index, 0 when unused */
+    int nidx;
 } cached_t;
 
 typedef struct store_conn {
@@ -31,6 +44,13 @@ typedef struct store_conn {
     sqlite3 *db;
     cached_t cache[CACHE_SLOTS];
     int depth;            /* open transactions */
+    int streaming;        /* store_query_each calls in progress */
+    int64_t busy_since;   /* busy handler: first wait, monotonic ns */
+    /* Scratch for collect(): cell text and offsets, kept between queries. */
+    char *text;
+    size_t text_cap;
+    size_t *off;          /* 2 per cell: offset, length (SIZE_MAX offset: NULL) */
+    size_t off_cap;
 } sq_conn_t;
 
 static int mkdir_p(const char *dir)
@@ -62,6 +82,11 @@ static int sq_open(store_t *s, char *err, size_t errlen)
         }
         snprintf(path, sizeof path, "%s/travloc.db", s->cfg->data_dir);
     }
+    /* Before SQLite initialises: no global memory statistics. They take a
+     * process-wide mutex on every SQLite malloc, which the loop threads
+     * fought over (futex waits were ~10 % of a trip read under load).
+     * SQLITE_MISUSE when something initialised SQLite first: harmless. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (!sqlite3_threadsafe()) {
         snprintf(err, errlen, "SQLite was built without thread support");
         return -1;
@@ -77,6 +102,35 @@ static int sq_open(store_t *s, char *err, size_t errlen)
 }
 
 static void sq_close(store_t *s) { (void)s; }
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* Another connection holds the write lock. Write transactions here are
+ * short (microseconds to a millisecond), so wait in fine steps instead
+ * of SQLite's default sleeps (up to 100 ms each): yield the CPU first,
+ * then sleep 20 us growing to 500 us, for at most BUSY_BUDGET_NS. */
+static int on_busy(void *arg, int n)
+{
+    sq_conn_t *c = arg;
+    int64_t now = mono_ns();
+    if (n == 0)
+        c->busy_since = now;
+    else if (now - c->busy_since > BUSY_BUDGET_NS)
+        return 0;
+    if (n < 8) {
+        sched_yield();
+        return 1;
+    }
+    long us = 20L * (n - 7);
+    struct timespec d = {0, (us > 500 ? 500 : us) * 1000L};
+    nanosleep(&d, NULL);
+    return 1;
+}
 
 static store_conn_t *sq_conn_open(store_t *s, uv_loop_t *loop)
 {
@@ -95,7 +149,7 @@ static store_conn_t *sq_conn_open(store_t *s, uv_loop_t *loop)
         free(c);
         return NULL;
     }
-    sqlite3_busy_timeout(c->db, 5000);
+    sqlite3_busy_handler(c->db, on_busy, c);
     sqlite3_exec(c->db,
                  "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
                  NULL, NULL, NULL);
@@ -110,6 +164,8 @@ static void sq_conn_close(store_conn_t *base)
         sqlite3_finalize(c->cache[i].stmt);
         free(c->cache[i].sql);
     }
+    free(c->text);
+    free(c->off);
     sqlite3_close(c->db);
     atomic_fetch_sub(&c->store->pool_size, 1);
     free(c);
@@ -134,33 +190,69 @@ static int map_error(sq_conn_t *c, int rc, const char *sql, apierr_t *err)
     return apierr_set(err, 500, "internal", "internal database error");
 }
 
-static sqlite3_stmt *prepare(sq_conn_t *c, const char *sql, int *rc)
+static void map_params(cached_t *p)
+{
+    p->nidx = 0;
+    memset(p->idx, 0, sizeof p->idx);
+    int n = sqlite3_bind_parameter_count(p->stmt);
+    for (int j = 1; j <= n && j < 256; j++) {
+        const char *name = sqlite3_bind_parameter_name(p->stmt, j);
+        if (!name || name[0] != '$')
+            continue;
+        int k = atoi(name + 1);
+        if (k >= 1 && k <= MAX_PARAMS) {
+            p->idx[k - 1] = (unsigned char)j;
+            if (k > p->nidx)
+                p->nidx = k;
+        }
+    }
+}
+
+/* The cached statement for sql, or a fresh one in *tmp (finalized by the
+ * caller) when the slot's statement is running (a query inside a
+ * store_query_each callback) or could not be cached. */
+static cached_t *prepare(sq_conn_t *c, const char *sql, cached_t *tmp, int *rc)
 {
     cached_t *slot = &c->cache[hash_sql(sql) % CACHE_SLOTS];
-    if (slot->sql && strcmp(slot->sql, sql) == 0) {
+    bool hit = slot->sql && strcmp(slot->sql, sql) == 0;
+    if (hit && !(c->streaming && sqlite3_stmt_busy(slot->stmt))) {
         *rc = SQLITE_OK;
-        return slot->stmt;
+        return slot;
     }
     sqlite3_stmt *st = NULL;
     *rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
     if (*rc != SQLITE_OK)
         return NULL;
-    char *copy = strdup(sql);
+    bool keep = !c->streaming || !slot->stmt || !sqlite3_stmt_busy(slot->stmt);
+    char *copy = keep && !hit ? strdup(sql) : NULL;
+    cached_t *p = copy ? slot : tmp;
     if (copy) {
         sqlite3_finalize(slot->stmt);
         free(slot->sql);
         slot->sql = copy;
-        slot->stmt = st;
+    } else {
+        tmp->sql = NULL;
     }
-    return st;
+    p->stmt = st;
+    map_params(p);
+    return p;
 }
 
-static int bind_args(sqlite3_stmt *st, const store_arg_t *args, int nargs)
+static void release_stmt(cached_t *p)
 {
-    for (int i = 0; i < nargs; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "$%d", i + 1);
-        int idx = sqlite3_bind_parameter_index(st, name);
+    if (p->sql) {
+        sqlite3_reset(p->stmt);
+        sqlite3_clear_bindings(p->stmt);
+    } else {
+        sqlite3_finalize(p->stmt);
+    }
+}
+
+static int bind_args(const cached_t *p, const store_arg_t *args, int nargs)
+{
+    sqlite3_stmt *st = p->stmt;
+    for (int i = 0; i < nargs && i < p->nidx; i++) {
+        int idx = p->idx[i];
         if (idx == 0)
             continue; /* the query does not use this argument */
         const store_arg_t *a = &args[i];
@@ -188,78 +280,101 @@ static int bind_args(sqlite3_stmt *st, const store_arg_t *args, int nargs)
     return SQLITE_OK;
 }
 
-typedef struct {
-    char **v;
-    size_t *len;
-    size_t n, cap;
-} cells_t;
-
-static int cells_push(cells_t *c, const char *v, size_t len)
+/* A column's bytes: text (NUL-terminated by SQLite) or a blob. */
+static const char *column(sqlite3_stmt *st, int i, size_t *len)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        char **nv = realloc(c->v, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        c->v = nv;
-        size_t *nl = realloc(c->len, cap * sizeof *nl);
-        if (!nl)
-            return -1;
-        c->len = nl;
-        c->cap = cap;
-    }
-    char *d = NULL;
-    if (v) {
-        d = malloc(len + 1);
-        if (!d)
-            return -1;
-        memcpy(d, v, len);
-        d[len] = '\0';
-    }
-    c->v[c->n] = d;
-    c->len[c->n++] = len;
+    const char *v;
+    if (sqlite3_column_type(st, i) == SQLITE_BLOB)
+        v = sqlite3_column_blob(st, i);
+    else
+        v = (const char *)sqlite3_column_text(st, i);
+    *len = (size_t)sqlite3_column_bytes(st, i);
+    return v;
+}
+
+static int grow(void *pp, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 64;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*(void **)pp, n * elem);
+    if (!q)
+        return -1;
+    *(void **)pp = q;
+    *cap = n;
     return 0;
 }
 
+/* Steps through the rows into the connection's scratch, then packs the
+ * result into one allocation (store_res_packed). */
 static store_res_t *collect(sq_conn_t *c, sqlite3_stmt *st, int *rc)
 {
     int ncols = sqlite3_column_count(st);
-    cells_t cells = {0};
+    size_t tlen = 0, ncells = 0;
     int nrows = 0;
-    while ((*rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (int i = 0; i < ncols; i++) {
-            const char *v = (const char *)sqlite3_column_text(st, i);
-            size_t len = (size_t)sqlite3_column_bytes(st, i);
-            if (sqlite3_column_type(st, i) == SQLITE_BLOB)
-                v = sqlite3_column_blob(st, i);
-            if (cells_push(&cells, v, len) < 0)
-                *rc = SQLITE_NOMEM;
+    for (int i = 0; i < ncols; i++) { /* names first */
+        const char *n = sqlite3_column_name(st, i);
+        size_t l = n ? strlen(n) : 0;
+        if (grow(&c->text, &c->text_cap, tlen + l + 1, 1) < 0) {
+            *rc = SQLITE_NOMEM;
+            return NULL;
         }
-        if (*rc == SQLITE_NOMEM)
-            break;
+        memcpy(c->text + tlen, n ? n : "", l + 1);
+        tlen += l + 1;
+    }
+    while ((*rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow(&c->off, &c->off_cap, 2 * (ncells + (size_t)ncols), sizeof *c->off) < 0) {
+            *rc = SQLITE_NOMEM;
+            return NULL;
+        }
+        for (int i = 0; i < ncols; i++, ncells++) {
+            size_t len;
+            const char *v = column(st, i, &len);
+            c->off[2 * ncells] = v ? tlen : SIZE_MAX;
+            c->off[2 * ncells + 1] = len;
+            if (!v)
+                continue;
+            if (grow(&c->text, &c->text_cap, tlen + len + 1, 1) < 0) {
+                *rc = SQLITE_NOMEM;
+                return NULL;
+            }
+            memcpy(c->text + tlen, v, len);
+            c->text[tlen + len] = '\0';
+            tlen += len + 1;
+        }
         nrows++;
     }
-    store_res_t *r = NULL;
-    if (*rc == SQLITE_DONE) {
-        *rc = SQLITE_OK;
-        r = store_res_new(nrows, ncols);
-        if (r) {
-            for (int i = 0; i < ncols; i++)
-                store_res_name(r, i, sqlite3_column_name(st, i));
-            for (size_t i = 0; i < cells.n; i++) {
-                r->vals[i] = cells.v[i];
-                r->lens[i] = cells.len[i];
-            }
-            cells.n = 0;
-            r->changes = sqlite3_changes64(c->db);
-        } else {
-            *rc = SQLITE_NOMEM;
-        }
+    if (*rc != SQLITE_DONE)
+        return NULL;
+    char *text;
+    store_res_t *r = store_res_packed(nrows, ncols, tlen, &text);
+    if (!r) {
+        *rc = SQLITE_NOMEM;
+        return NULL;
     }
-    for (size_t i = 0; i < cells.n; i++)
-        free(cells.v[i]);
-    free(cells.v);
-    free(cells.len);
+    *rc = SQLITE_OK;
+    if (tlen)
+        memcpy(text, c->text, tlen);
+    size_t pos = 0;
+    for (int i = 0; i < ncols; i++) {
+        r->names[i] = text + pos;
+        pos += strlen(text + pos) + 1;
+    }
+    for (size_t i = 0; i < ncells; i++) {
+        r->vals[i] = c->off[2 * i] == SIZE_MAX ? NULL : text + c->off[2 * i];
+        r->lens[i] = c->off[2 * i + 1];
+    }
+    r->changes = sqlite3_changes64(c->db);
+    if (c->text_cap > (1u << 20)) { /* do not keep a huge scratch around */
+        free(c->text);
+        c->text = NULL;
+        c->text_cap = 0;
+        free(c->off);
+        c->off = NULL;
+        c->off_cap = 0;
+    }
     return r;
 }
 
@@ -268,17 +383,13 @@ static int sq_query(store_conn_t *base, const char *sql, const store_arg_t *args
 {
     sq_conn_t *c = (sq_conn_t *)base;
     int rc;
-    sqlite3_stmt *st = prepare(c, sql, &rc);
-    if (!st)
+    cached_t tmp;
+    cached_t *p = prepare(c, sql, &tmp, &rc);
+    if (!p)
         return map_error(c, rc, sql, err);
-    rc = bind_args(st, args, nargs);
-    store_res_t *r = rc == SQLITE_OK ? collect(c, st, &rc) : NULL;
-    if (c->cache[hash_sql(sql) % CACHE_SLOTS].stmt == st) {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-    } else {
-        sqlite3_finalize(st);
-    }
+    rc = bind_args(p, args, nargs);
+    store_res_t *r = rc == SQLITE_OK ? collect(c, p->stmt, &rc) : NULL;
+    release_stmt(p);
     if (rc != SQLITE_OK) {
         store_res_free(r);
         return map_error(c, rc, sql, err);
@@ -287,6 +398,95 @@ static int sq_query(store_conn_t *base, const char *sql, const store_arg_t *args
         *res = r;
     else
         store_res_free(r);
+    return 0;
+}
+
+/* Decimal text of v into out (>= 21 bytes), as SQLite writes integers. */
+static size_t fmt_i64(char *out, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t k = 0;
+    if (v < 0)
+        out[k++] = '-';
+    while (n)
+        out[k++] = tmp[--n];
+    out[k] = '\0';
+    return k;
+}
+
+/* Rows straight from SQLite's column pointers: a one-row view per step.
+ * Integers are written into a stack buffer instead (column_text would
+ * convert them inside SQLite with an allocation per value). */
+static int sq_each(store_conn_t *base, const char *sql, const store_arg_t *args, int nargs,
+                   store_row_fn fn, void *ctx, apierr_t *err)
+{
+    sq_conn_t *c = (sq_conn_t *)base;
+    int rc;
+    cached_t tmp;
+    cached_t *p = prepare(c, sql, &tmp, &rc);
+    if (!p)
+        return map_error(c, rc, sql, err);
+    sqlite3_stmt *st = p->stmt;
+    int ncols = sqlite3_column_count(st);
+    if (ncols > EACH_MAX_COLS) {
+        release_stmt(p);
+        return apierr_set(err, 500, "internal", "too many columns for store_query_each");
+    }
+    char *names[EACH_MAX_COLS + 1], *vals[EACH_MAX_COLS + 1];
+    size_t lens[EACH_MAX_COLS + 1];
+    char nums[EACH_MAX_COLS][24];
+    for (int i = 0; i < ncols; i++)
+        names[i] = (char *)sqlite3_column_name(st, i);
+    store_res_t row = {.nrows = 1, .ncols = ncols, .names = names, .vals = vals, .lens = lens};
+    int n = 0;
+    rc = bind_args(p, args, nargs);
+    c->streaming++;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < ncols; i++) {
+            if (sqlite3_column_type(st, i) == SQLITE_INTEGER) {
+                lens[i] = fmt_i64(nums[i], sqlite3_column_int64(st, i));
+                vals[i] = nums[i];
+            } else {
+                vals[i] = (char *)column(st, i, &lens[i]);
+            }
+        }
+        n++;
+        if (fn(&row, ctx)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+        rc = SQLITE_OK;
+    }
+    c->streaming--;
+    release_stmt(p);
+    if (rc != SQLITE_DONE && rc != SQLITE_OK)
+        return map_error(c, rc, sql, err);
+    return n;
+}
+
+static int sq_stamp(store_conn_t *base, uint64_t stamp[2])
+{
+    sq_conn_t *c = (sq_conn_t *)base;
+    if (c->depth > 0 || c->streaming || !sqlite3_get_autocommit(c->db))
+        return -1;
+    cached_t tmp;
+    int rc;
+    cached_t *p = prepare(c, "PRAGMA data_version", &tmp, &rc);
+    if (!p)
+        return -1;
+    rc = sqlite3_step(p->stmt);
+    int64_t dv = rc == SQLITE_ROW ? sqlite3_column_int64(p->stmt, 0) : -1;
+    release_stmt(p);
+    if (dv < 0)
+        return -1;
+    stamp[0] = (uint64_t)dv;
+    stamp[1] = (uint64_t)sqlite3_total_changes64(c->db);
     return 0;
 }
 
@@ -345,6 +545,8 @@ const store_driver_t store_sqlite_driver = {
     .conn_open = sq_conn_open,
     .conn_close = sq_conn_close,
     .query = sq_query,
+    .each = sq_each,
+    .stamp = sq_stamp,
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,

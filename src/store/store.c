@@ -111,6 +111,27 @@ int store_query(store_conn_t *c, const char *sql, const store_arg_t *args, int n
     return rc;
 }
 
+int store_query_each(store_conn_t *c, const char *sql, const store_arg_t *args, int nargs,
+                     store_row_fn fn, void *ctx, apierr_t *err)
+{
+    if (!c)
+        return apierr_set(err, 503, "database_unavailable", "the database is not available");
+    store_t *s = conn_store(c);
+    if (s->drv->each) {
+        atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
+        int rc = s->drv->each(c, sql, args, nargs, fn, ctx, err);
+        if (rc < 0)
+            atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
+        return rc;
+    }
+    store_res_t *r = NULL;
+    if (store_query(c, sql, args, nargs, &r, err) < 0)
+        return -1;
+    int n = store_res_each(r, fn, ctx);
+    store_res_free(r);
+    return n;
+}
+
 int store_exec(store_conn_t *c, const char *sql, const store_arg_t *args, int nargs,
                apierr_t *err)
 {
@@ -133,6 +154,13 @@ void store_rollback(store_conn_t *c)
 {
     if (c)
         conn_store(c)->drv->rollback(c);
+}
+
+int store_change_stamp(store_conn_t *c, uint64_t stamp[2])
+{
+    if (!c || !conn_store(c)->drv->stamp)
+        return -1;
+    return conn_store(c)->drv->stamp(c, stamp);
 }
 
 int store_ping(store_conn_t *c, apierr_t *err)
@@ -158,6 +186,42 @@ store_res_t *store_res_new(int nrows, int ncols)
         return NULL;
     }
     return r;
+}
+
+store_res_t *store_res_packed(int nrows, int ncols, size_t textlen, char **text)
+{
+    size_t cells = (size_t)nrows * (size_t)ncols;
+    size_t head = sizeof(store_res_t);
+    size_t ptrs = ((size_t)ncols + 1 + cells + 1) * sizeof(char *);
+    size_t lens = (cells + 1) * sizeof(size_t);
+    char *block = malloc(head + ptrs + lens + textlen + 1);
+    if (!block)
+        return NULL;
+    store_res_t *r = (store_res_t *)block;
+    memset(r, 0, sizeof *r);
+    r->nrows = nrows;
+    r->ncols = ncols;
+    r->packed = true;
+    r->names = (char **)(block + head);
+    r->vals = r->names + ncols + 1;
+    r->lens = (size_t *)(block + head + ptrs);
+    memset(r->names, 0, ptrs);
+    memset(r->lens, 0, lens);
+    *text = block + head + ptrs + lens;
+    return r;
+}
+
+int store_res_each(const store_res_t *r, store_row_fn fn, void *ctx)
+{
+    store_res_t row = *r;
+    row.nrows = r->nrows > 0 ? 1 : 0;
+    for (int i = 0; i < r->nrows; i++) {
+        row.vals = r->vals + (size_t)i * (size_t)r->ncols;
+        row.lens = r->lens + (size_t)i * (size_t)r->ncols;
+        if (fn(&row, ctx))
+            return i + 1;
+    }
+    return r->nrows;
 }
 
 int store_res_set(store_res_t *r, int row, int col, const char *v, size_t len)
@@ -209,6 +273,12 @@ void store_res_free(store_res_t *r)
 {
     if (!r)
         return;
+    if (r->hold_free)
+        r->hold_free(r->hold);
+    if (r->packed) {
+        free(r);
+        return;
+    }
     size_t cells = (size_t)r->nrows * (size_t)r->ncols;
     if (r->vals)
         for (size_t i = 0; i < cells; i++)

@@ -12,7 +12,12 @@
  * migrations) both drivers block. Handlers never ask which driver runs.
  *
  * Ownership: store_query returns a store_res_t the caller frees with
- * store_res_free (values are copies). Errors come back as an apierr_t:
+ * store_res_free. Values are packed into the result's one allocation
+ * (SQLite) or point into the driver's own result (PostgreSQL, kept alive
+ * by the store_res_t); either way no per-value malloc. store_query_each
+ * streams rows to a callback instead: each row is a one-row store_res_t
+ * view whose values are valid only during the callback (SQLite hands out
+ * its column pointers, nothing is copied). Errors come back as an apierr_t:
  * 409 "conflict" for a unique/foreign-key violation, 503
  * "database_unavailable" when the server is unreachable, 500 otherwise
  * (the SQL error is logged, never sent to the client).
@@ -61,7 +66,17 @@ typedef struct {
     char **vals;        /* nrows * ncols, NULL for SQL NULL */
     size_t *lens;
     int64_t changes;    /* rows changed by INSERT/UPDATE/DELETE */
+    /* Private to the store: how the result is freed. */
+    bool packed;        /* names/vals/lens/text live in this one block */
+    void *hold;         /* driver result the values point into */
+    void (*hold_free)(void *);
 } store_res_t;
+
+/* Row callback of store_query_each: row is a one-row view (store_val(row,
+ * 0, col) etc.), valid only during the call. Return 0 to go on, nonzero to
+ * stop. The callback must not keep pointers into row; it may run other
+ * queries (they use other statements). */
+typedef int (*store_row_fn)(const store_res_t *row, void *ctx);
 
 /* Process-wide open: SQLite file under cfg->data_dir (created) or the
  * PostgreSQL server of cfg->database_url (checked with one connection). */
@@ -79,6 +94,10 @@ void store_conn_close(store_conn_t *c);
 
 int store_query(store_conn_t *c, const char *sql, const store_arg_t *args, int nargs,
                 store_res_t **res, apierr_t *err);
+/* Runs a query and hands each row to fn without building a result set.
+ * Returns the number of rows handed out (>= 0) or -1 with err. */
+int store_query_each(store_conn_t *c, const char *sql, const store_arg_t *args, int nargs,
+                     store_row_fn fn, void *ctx, apierr_t *err);
 /* Same without a result. */
 int store_exec(store_conn_t *c, const char *sql, const store_arg_t *args, int nargs,
                apierr_t *err);
@@ -87,6 +106,13 @@ int store_exec(store_conn_t *c, const char *sql, const store_arg_t *args, int na
 int store_begin(store_conn_t *c, bool write, apierr_t *err);
 int store_commit(store_conn_t *c, apierr_t *err);
 void store_rollback(store_conn_t *c);
+/* A value that changes whenever the database may have changed since the
+ * last call returned it: a commit by this connection or by any other
+ * connection or process. SQLite: PRAGMA data_version plus this
+ * connection's total_changes. -1 when the driver cannot tell cheaply
+ * (PostgreSQL: other nodes write too) or inside a transaction; caches
+ * keyed by it are then not used. */
+int store_change_stamp(store_conn_t *c, uint64_t stamp[2]);
 /* Quick liveness probe for /ready. */
 int store_ping(store_conn_t *c, apierr_t *err);
 
