@@ -3,7 +3,9 @@
 // USERS users, each with TRIPS trips of 5 destinations and 20 activities,
 // and one user whose change log holds >= 1,000 changes. Writes
 // <out>/data/trips.txt ("tripId token" lines, read by
-// ../shared/bench/load/trips.lua) and <out>/data/sync.txt ("cursor token").
+// ../shared/bench/load/trips.lua), <out>/data/sync.txt ("cursor token") and
+// <out>/data/pgbench.tsv ("n tripId userId sessionId", for the pgbench run of
+// the same statements, bench/trips/pgbench_trip.sql).
 // Usage: seed.mjs URL OUT_DIR   (env USERS=20 TRIPS=10)
 import { mkdirSync, writeFileSync } from 'node:fs';
 
@@ -35,12 +37,16 @@ async function trip(token, i) {
   return t.id;
 }
 
-const lines = [];
+const lines = [], ids = [];
 let syncToken;
 for (let u = 0; u < USERS; u++) {
   const s = await call('POST', '/v1/auth/signup', { email: `bench${u}.${Date.now()}@example.com`,
     password: 'Correct-Horse-Battery-42', firstName: 'B', lastName: 'U' });
-  for (let i = 0; i < TRIPS; i++) lines.push(`${await trip(s.token, i)} ${s.token}`);
+  for (let i = 0; i < TRIPS; i++) {
+    const id = await trip(s.token, i);
+    lines.push(`${id} ${s.token}`);
+    ids.push(`${ids.length + 1}\t${id}\t${s.user.id}\t${s.sessionId}`);
+  }
   if (u === 0) syncToken = s.token;
 }
 // The first user's log: TRIPS * 26 changes so far; top it up to >= 1,000.
@@ -49,4 +55,5 @@ for (let n = TRIPS * 26; n < 1000; n++) await call('PATCH', `/v1/trips/${first}`
 mkdirSync(`${out}/data`, { recursive: true });
 writeFileSync(`${out}/data/trips.txt`, lines.join('\n') + '\n');
 writeFileSync(`${out}/data/sync.txt`, `0 ${syncToken}\n`);
+writeFileSync(`${out}/data/pgbench.tsv`, ids.join('\n') + '\n');
 console.log(`seeded ${lines.length} trips`);

@@ -15,6 +15,8 @@
 #include "core/loopctx.h"
 #include "core/uuid.h"
 #include "core/validate.h"
+#include "messaging/messaging.h"
+#include "notify/notify.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -81,18 +83,25 @@ void buddies_list(http_req_t *req)
     store_conn_t *db = loop_ctx_get()->db;
     if (trip_check(db, tid, req->user_id, ROLE_VIEWER, NULL, &err) < 0)
         ACC_FAIL(req, &err);
-    store_arg_t a[] = {ARG_TEXT(tid)};
+    trip_page_t pg;
+    if (trip_page_parse(req, PAGE_DEFAULT, PAGE_MAX, true, &pg, &err) < 0)
+        ACC_FAIL(req, &err);
+    store_arg_t a[] = {ARG_TEXT(tid), trip_page_key_arg(&pg), ARG_TEXT(pg.id),
+                       ARG_INT(pg.limit + 1)};
     store_res_t *r = NULL;
     if (store_query(db,
                     "SELECT " BUDDY_COLS BUDDY_FROM "WHERE b.trip_id = $1 AND b.deleted_at IS "
-                    "NULL ORDER BY b.created_at, b.id",
-                    a, 1, &r, &err) < 0)
+                    "NULL AND " TRIP_PAGE_WHERE("b.created_at", "b.id", "$2", "$3")
+                    TRIP_PAGE_ORDER("b.created_at", "b.id") "LIMIT $4",
+                    a, 4, &r, &err) < 0)
         ACC_FAIL(req, &err);
     json_t *items = json_array();
-    for (int i = 0; i < r->nrows; i++)
+    int n = r->nrows > pg.limit ? pg.limit : r->nrows;
+    for (int i = 0; i < n; i++)
         json_array_append_new(items, buddy_json(r, i));
+    json_t *next = trip_page_next(&pg, r, 8, 0);
     store_res_free(r);
-    http_send_json(req, 200, json_pack("{s:o, s:n}", "items", items, "nextCursor"));
+    http_send_json(req, 200, json_pack("{s:o, s:o}", "items", items, "nextCursor", next));
 }
 
 typedef struct {
@@ -204,11 +213,12 @@ static void buddies_invite_inner(http_req_t *req)
     if (trip_lock(db, tid, &err) < 0 ||
         trip_check(db, tid, req->user_id, ROLE_OWNER, NULL, &err) < 0 ||
         invite_parse(db, req, &in, &err) < 0 || invite_store(db, req, tid, &in, &out, &err) < 0 ||
-        store_commit(db, &err) < 0) {
+        sync_commit(db, &err) < 0) {
         json_decref(out);
-        store_rollback(db);
+        sync_rollback(db);
         ACC_FAIL(req, &err);
     }
+    notify_trip_invitation(db, tid, req->user_id, in.user_id); /* the invitee hears of it */
     http_send_json(req, 201, out);
 }
 
@@ -280,14 +290,14 @@ static void answer(http_req_t *req, const char *state)
                    u, 4, &err) < 0 ||
         buddy_logged(db, store_val(r, 0, 0), "update", &out, &err) < 0 ||
         (strcmp(state, "accepted") == 0 && snapshot_for(db, tid, req->user_id, &err) < 0) ||
-        store_commit(db, &err) < 0)
+        sync_commit(db, &err) < 0)
         goto fail;
     store_res_free(r);
     http_send_json(req, 200, out);
     return;
 fail:
     json_decref(out);
-    store_rollback(db);
+    sync_rollback(db);
     store_res_free(r);
     ACC_FAIL(req, &err);
 }
@@ -345,14 +355,14 @@ void buddies_set_role(http_req_t *req)
                    "WHERE id = $1",
                    u, 3, &err) < 0 ||
         buddy_logged(db, store_val(r, 0, 0), "update", &out, &err) < 0 ||
-        store_commit(db, &err) < 0)
+        sync_commit(db, &err) < 0)
         goto fail;
     store_res_free(r);
     http_send_json(req, 200, out);
     return;
 fail:
     json_decref(out);
-    store_rollback(db);
+    sync_rollback(db);
     store_res_free(r);
     ACC_FAIL(req, &err);
 }
@@ -386,13 +396,14 @@ void buddies_remove(http_req_t *req)
         buddy_logged(db, store_val(r, 0, 0), "delete", NULL, &err) < 0 ||
         (was_member &&
          changes_log(db, NULL, uid, "trip", tid, "delete", 0, NULL, &err) < 0) ||
-        store_commit(db, &err) < 0)
+        sync_commit(db, &err) < 0)
         goto fail;
     store_res_free(r);
+    msg_trip_member_removed(db, tid, uid); /* their sockets leave the trip's rooms */
     http_send_raw(req, 204, NULL, NULL, 0);
     return;
 fail:
-    store_rollback(db);
+    sync_rollback(db);
     store_res_free(r);
     ACC_FAIL(req, &err);
 }

@@ -132,198 +132,60 @@ static int exp_parse(json_t *b, const store_res_t *mem, const char *me, exp_fiel
     return split_parse(b, mem, f, err);
 }
 
-static int exp_row(store_conn_t *db, const char *tid, const char *id, store_res_t **out,
-                   apierr_t *err)
+/* Inserts (s->expect 0) or updates at s->expect, with its splits between
+ * the trip's members. */
+static int exp_write_rows(store_conn_t *db, const trip_save_t *s, json_t *body,
+                          const store_res_t *mem, apierr_t *err)
 {
-    store_arg_t a[] = {ARG_TEXT(id), ARG_TEXT(tid)};
-    if (store_query(db,
-                    "SELECT " EXP_COLS " FROM expenses WHERE id = $1 AND trip_id = $2 AND "
-                    "deleted_at IS NULL",
-                    a, 2, out, err) < 0)
+    exp_fields_t f; /* its users borrow from mem */
+    if (exp_parse(body, mem, s->user_id, &f, err) < 0)
         return -1;
-    if ((*out)->nrows != 1) {
-        store_res_free(*out);
-        *out = NULL;
-        return apierr_set(err, 404, "not_found", "no such expense");
-    }
-    return 0;
-}
-
-static int exp_store(store_conn_t *db, const char *tid, const char *id, int64_t expect,
-                     const exp_fields_t *f, json_t **out, apierr_t *err)
-{
-    int64_t now = clock_now_ms();
-    store_arg_t a[] = {ARG_TEXT(id), ARG_TEXT(tid), ARG_TEXT(f->category),
-                       ARG_TEXT(f->description), ARG_INT(f->amount), ARG_TEXT(f->currency),
-                       ARG_TEXT(f->paid_by), ARG_INT(f->spent_at), ARG_INT(now), ARG_INT(expect)};
-    store_res_t *r = NULL;
-    int rc = expect == 0
-                 ? store_query(db,
-                               "INSERT INTO expenses (id, trip_id, category, description, amount, "
-                               "currency, paid_by, spent_at, created_at, updated_at) VALUES ($1, "
-                               "$2, $3, $4, $5, $6, $7, $8, $9, $9)",
-                               a, 9, &r, err)
-                 : store_query(db,
-                               "UPDATE expenses SET category = $3, description = $4, amount = "
-                               "$5, currency = $6, paid_by = $7, spent_at = $8, updated_at = $9, "
-                               "version = version + 1 WHERE id = $1 AND trip_id = $2 AND version "
-                               "= $10 AND deleted_at IS NULL",
-                               a, 10, &r, err);
-    if (rc < 0)
+    store_arg_t a[] = {ARG_TEXT(s->id), ARG_TEXT(s->trip_id), ARG_TEXT(f.category),
+                       ARG_TEXT(f.description), ARG_INT(f.amount), ARG_TEXT(f.currency),
+                       ARG_TEXT(f.paid_by), ARG_INT(f.spent_at), ARG_INT(clock_now_ms()),
+                       ARG_INT(s->expect)};
+    if (trip_child_exec(db, s, "expense",
+                        "INSERT INTO expenses (id, trip_id, category, description, amount, "
+                        "currency, paid_by, spent_at, created_at, updated_at) VALUES ($1, "
+                        "$2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                        9,
+                        "UPDATE expenses SET category = $3, description = $4, amount = "
+                        "$5, currency = $6, paid_by = $7, spent_at = $8, updated_at = $9, "
+                        "version = version + 1 WHERE id = $1 AND trip_id = $2 AND version "
+                        "= $10 AND deleted_at IS NULL",
+                        10, a, err) < 0)
         return -1;
-    bool ok = r->changes == 1;
-    store_res_free(r);
-    if (!ok)
-        return apierr_set(err, 412, "precondition_failed", "the expense changed meanwhile");
-    store_arg_t d[] = {ARG_TEXT(id)};
+    store_arg_t d[] = {ARG_TEXT(s->id)};
     if (store_exec(db, "DELETE FROM expense_splits WHERE expense_id = $1", d, 1, err) < 0)
         return -1;
-    for (size_t i = 0; i < f->n; i++) {
-        store_arg_t s[] = {ARG_TEXT(id), ARG_TEXT(f->users[i]), ARG_INT(f->shares[i])};
+    for (size_t i = 0; i < f.n; i++) {
+        store_arg_t sp[] = {ARG_TEXT(s->id), ARG_TEXT(f.users[i]), ARG_INT(f.shares[i])};
         if (store_exec(db,
                        "INSERT INTO expense_splits (expense_id, user_id, amount) VALUES ($1, $2, "
                        "$3)",
-                       s, 3, err) < 0)
+                       sp, 3, err) < 0)
             return -1;
-    }
-    if (exp_row(db, tid, id, &r, err) < 0)
-        return -1;
-    *out = exp_json(db, r, 0, err);
-    int64_t v = store_int(r, 0, 8);
-    store_res_free(r);
-    if (!*out ||
-        changes_log(db, tid, NULL, "expense", id, expect ? "update" : "create", v, *out, err) < 0) {
-        json_decref(*out);
-        *out = NULL;
-        return -1;
     }
     return 0;
 }
 
-static void exp_write(http_req_t *req, const char *tid, const char *eid, json_t *body)
+static int exp_save(store_conn_t *db, const trip_save_t *s, json_t *body, json_t **extra,
+                    apierr_t *err)
 {
-    apierr_t err = {0};
-    store_conn_t *db = db_();
-    store_res_t *cur = NULL, *mem = NULL;
-    json_t *out = NULL;
-    exp_fields_t f;
-    char id[UUID_STR_LEN];
-    int64_t expect = 0;
-    if (store_begin(db, true, &err) < 0)
-        goto fail_nt;
-    if (trip_lock(db, tid, &err) < 0 ||
-        trip_check(db, tid, req->user_id, ROLE_EDITOR, NULL, &err) < 0 ||
-        trip_members(db, tid, &mem, &err) < 0)
-        goto fail;
-    if (eid) {
-        if (exp_row(db, tid, eid, &cur, &err) < 0)
-            goto fail;
-        expect = store_int(cur, 0, 8);
-        json_t *base = exp_json(db, cur, 0, &err);
-        if (!base)
-            goto fail;
-        if (trip_if_match(req, expect) < 0) {
-            store_rollback(db);
-            trip_send_stale(req, expect, base);
-            goto done;
-        }
-        json_object_del(base, "splits"); /* a patch without split re-splits evenly */
-        json_t *merged = trips_merge_patch(base, body);
-        json_decref(base);
-        json_decref(body);
-        body = merged;
-        snprintf(id, sizeof id, "%s", eid);
-    } else {
-        uuid_v7(id);
-    }
-    if (exp_parse(body, mem, req->user_id, &f, &err) < 0 ||
-        exp_store(db, tid, id, expect, &f, &out, &err) < 0 || store_commit(db, &err) < 0)
-        goto fail;
-    int64_t v = json_integer_value(json_object_get(out, "version"));
-    http_send_json(req, eid ? 200 : 201, out);
-    acc_etag(req, v);
-    goto done;
-fail:
-    store_rollback(db);
-fail_nt:
-    trip_fail(req, &err);
-done:
-    json_decref(body);
-    store_res_free(cur);
+    (void)extra;
+    store_res_t *mem = NULL;
+    if (trip_members(db, s->trip_id, &mem, err) < 0)
+        return -1;
+    int rc = exp_write_rows(db, s, body, mem, err);
     store_res_free(mem);
+    return rc;
 }
 
-static void expenses_create_inner(http_req_t *req)
+static json_t *exp_current(store_conn_t *db, const store_res_t *r, int row, bool pub,
+                           apierr_t *err)
 {
-    const char *tid;
-    if (trip_path_id(req, "id", &tid) < 0 || !acc_body(req))
-        return;
-    exp_write(req, tid, NULL, json_incref(req->json));
-}
-
-void expenses_create(http_req_t *req) { idem_run(req, expenses_create_inner); }
-
-void expenses_patch(http_req_t *req)
-{
-    const char *tid, *eid;
-    if (trip_path_id(req, "id", &tid) < 0 || trip_path_id(req, "expId", &eid) < 0 ||
-        !acc_body(req))
-        return;
-    exp_write(req, tid, eid, json_incref(req->json));
-}
-
-void expenses_list(http_req_t *req)
-{
-    const char *tid;
-    if (trip_path_id(req, "id", &tid) < 0)
-        return;
-    apierr_t err = {0};
-    store_conn_t *db = db_();
-    store_res_t *r = NULL;
-    store_arg_t a[] = {ARG_TEXT(tid)};
-    if (trip_check(db, tid, req->user_id, ROLE_VIEWER, NULL, &err) < 0 ||
-        store_query(db,
-                    "SELECT " EXP_COLS " FROM expenses WHERE trip_id = $1 AND deleted_at IS NULL "
-                    "ORDER BY spent_at, id LIMIT 1000",
-                    a, 1, &r, &err) < 0)
-        ACC_FAIL(req, &err);
-    json_t *items = json_array();
-    for (int i = 0; i < r->nrows; i++) {
-        json_t *e = exp_json(db, r, i, &err);
-        if (!e) {
-            json_decref(items);
-            store_res_free(r);
-            ACC_FAIL(req, &err);
-        }
-        json_array_append_new(items, e);
-    }
-    store_res_free(r);
-    http_send_json(req, 200, json_pack("{s:o, s:n}", "items", items, "nextCursor"));
-}
-
-void expenses_get(http_req_t *req)
-{
-    const char *tid, *eid;
-    if (trip_path_id(req, "id", &tid) < 0 || trip_path_id(req, "expId", &eid) < 0)
-        return;
-    apierr_t err = {0};
-    store_conn_t *db = db_();
-    store_res_t *r = NULL;
-    if (trip_check(db, tid, req->user_id, ROLE_VIEWER, NULL, &err) < 0 ||
-        exp_row(db, tid, eid, &r, &err) < 0)
-        ACC_FAIL(req, &err);
-    json_t *e = exp_json(db, r, 0, &err);
-    int64_t v = store_int(r, 0, 8);
-    store_res_free(r);
-    if (!e)
-        ACC_FAIL(req, &err);
-    http_send_json(req, 200, e);
-    acc_etag(req, v);
-}
-
-static json_t *exp_current(store_conn_t *db, const store_res_t *r, apierr_t *err)
-{
-    return exp_json(db, r, 0, err);
+    (void)pub;
+    return exp_json(db, r, row, err);
 }
 
 static int exp_remove(store_conn_t *db, const char *tid, const char *id, int64_t now,
@@ -337,11 +199,35 @@ static int exp_remove(store_conn_t *db, const char *tid, const char *id, int64_t
                       a, 2, err);
 }
 
-void expenses_delete(http_req_t *req)
+/* A PATCH without "split" splits anew (evenly by default). */
+static const trip_child_t expense = {
+    .param = "expId", .entity = "expense", .version_col = 8,     .current = exp_current, .remove = exp_remove, .save = exp_save, .patch_drop = "splits",
+    .table = "expenses", .cols = EXP_COLS, .order_key = "spent_at", .int_key = true,
+    .key_col = 7,
+};
+
+static void expenses_create_inner(http_req_t *req)
 {
-    static const trip_child_t kind = {"expId", "expense", 8, exp_row, exp_current, exp_remove};
-    trip_child_delete(req, &kind);
+    const char *tid;
+    if (trip_path_id(req, "id", &tid) < 0 || !acc_body(req))
+        return;
+    trip_child_write(req, &expense, tid, NULL, req->json);
 }
+
+void expenses_create(http_req_t *req) { idem_run(req, expenses_create_inner); }
+
+void expenses_patch(http_req_t *req)
+{
+    const char *tid, *eid;
+    if (trip_path_id(req, "id", &tid) < 0 || trip_path_id(req, "expId", &eid) < 0 ||
+        !acc_body(req))
+        return;
+    trip_child_write(req, &expense, tid, eid, req->json);
+}
+
+void expenses_list(http_req_t *req) { trip_child_list_h(req, &expense); }
+void expenses_get(http_req_t *req) { trip_child_get_h(req, &expense); }
+void expenses_delete(http_req_t *req) { trip_child_delete(req, &expense); }
 
 /* ---- balances ------------------------------------------------------------------ */
 
@@ -514,7 +400,7 @@ void budget_put(http_req_t *req)
         goto fail;
     if (trip_if_match(req, store_int(t, 0, 0)) < 0) {
         json_t *curj = budget_json(db, tid, &v, &err);
-        store_rollback(db);
+        sync_rollback(db);
         store_res_free(t);
         if (!curj)
             ACC_FAIL(req, &err);
@@ -561,13 +447,13 @@ void budget_put(http_req_t *req)
         rc = changes_log(db, tid, NULL, "budget", tid, "update", v, data, &err);
     json_decref(tj);
     json_decref(data);
-    if (rc < 0 || store_commit(db, &err) < 0)
+    if (rc < 0 || sync_commit(db, &err) < 0)
         goto fail;
     store_res_free(t);
     budget_send(req, db, tid);
     return;
 fail:
-    store_rollback(db);
+    sync_rollback(db);
     store_res_free(t);
     ACC_FAIL(req, &err);
 }

@@ -3,7 +3,9 @@
  * GET /v1/sync/status.
  *
  * Pull hands out the change log (changes table) the caller may see: rows
- * of trips they are an accepted member of, and rows addressed to them.
+ * of trips they are an accepted member of, and rows addressed to them
+ * (their own profile, preferences, saved locations and emergency
+ * contacts, sync_user.c, and trips they joined or left).
  * The cursor is the last seq handed out; because writers append in commit
  * order (trips_util.c, changes_log) a later pull never finds a smaller
  * seq, so nothing is skipped, across restarts too.
@@ -11,13 +13,14 @@
  * Push applies each mutation in its own transaction together with a
  * sync_mutations row holding its result, so a retried clientMutationId
  * gets the same result without applying twice. Conflict handling per
- * strategy lives in sync_trip.c. Devices are named by X-Device-Id (or
+ * strategy lives in sync_trip.c and sync_user.c. Devices are named by X-Device-Id (or
  * deviceId), "default" when absent.
  */
 #include "api/api.h"
 #include "api/sync_int.h"
 #include "api/trips_int.h"
 
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/loopctx.h"
 #include "core/validate.h"
@@ -54,11 +57,42 @@ static const char *device_of(http_req_t *req, const char *fallback, apierr_t *er
     return d;
 }
 
+/* A pull that hands a device the cursor it already had, within
+ * TOUCH_EVERY_MS of the last record, writes nothing: polling devices do
+ * not turn every read into a write (lastPullAt is that much coarser).
+ * One direct-mapped slot per (user, device) hash, per loop thread. */
+#define TOUCH_SLOTS 1024
+#define TOUCH_EVERY_MS 30000
+typedef struct {
+    char key[160];
+    int64_t cursor, at;
+} touch_slot_t;
+static _Thread_local touch_slot_t touched[TOUCH_SLOTS];
+
+static touch_slot_t *touch_slot(const char *user, const char *dev, char *key, size_t n)
+{
+    snprintf(key, n, "%s/%s", user, dev);
+    uint32_t h = 2166136261u;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return &touched[h % TOUCH_SLOTS];
+}
+
 static void touch_device(store_conn_t *db, const char *user, const char *dev, int64_t cursor,
                          bool pull)
 {
     apierr_t err = {0};
     int64_t now = clock_now_ms();
+    char key[160];
+    touch_slot_t *slot = touch_slot(user, dev, key, sizeof key);
+    if (pull && slot->cursor == cursor && now - slot->at < TOUCH_EVERY_MS &&
+        strcmp(slot->key, key) == 0)
+        return;
+    if (pull) {
+        memcpy(slot->key, key, sizeof key);
+        slot->cursor = cursor;
+        slot->at = now;
+    }
     store_arg_t a[] = {ARG_TEXT(user), ARG_TEXT(dev), ARG_INT(cursor), ARG_INT(now)};
     store_exec(db,
                pull ? "INSERT INTO sync_devices (user_id, device_id, last_cursor, last_pull_at) "
@@ -100,6 +134,51 @@ json_t *sync_change_json(const store_res_t *r, int i)
     return o;
 }
 
+/* Appends one change-log row as pull shows it (the JSON of
+ * sync_change_json), in one pass: data is the compact JSON changes_log
+ * stored, copied as is rather than parsed and printed again. */
+static void change_text(buf_t *b, const store_res_t *r, int i)
+{
+    char num[32];
+    const char *entity = store_val(r, i, 1), *id = store_val(r, i, 2), *op = store_val(r, i, 3);
+    const char *data = store_val(r, i, 5), *trip = store_val(r, i, 7);
+    buf_append(b, "{\"seq\":", 7);
+    buf_append(b, num, trips_itoa(store_int(r, i, 0), num));
+    buf_append(b, ",\"entity\":", 10);
+    buf_json_str(b, entity, strlen(entity));
+    buf_append(b, ",\"id\":", 6);
+    buf_json_str(b, id, strlen(id));
+    buf_append(b, ",\"op\":", 6);
+    buf_json_str(b, op, strlen(op));
+    buf_append(b, ",\"version\":", 11);
+    buf_append(b, num, trips_itoa(store_int(r, i, 4), num));
+    buf_append(b, ",\"data\":", 8);
+    buf_puts(b, data && *data ? data : "null");
+    buf_append(b, ",\"tripId\":", 10);
+    if (trip)
+        buf_json_str(b, trip, strlen(trip));
+    else
+        buf_append(b, "null", 4);
+    buf_append(b, ",\"at\":\"", 7);
+    trips_rfc3339(store_int(r, i, 6), num);
+    buf_append(b, num, 24);
+    buf_append(b, "\"}", 2);
+}
+
+/* Changes visible to $1 after seq $2, oldest first, at most $3: the rows
+ * addressed to the user, and rows of trips they are an accepted member of
+ * (not addressed to someone else... or to them, which the first half has).
+ * Two index-driven halves instead of one OR, so a pull reads only the
+ * user's rows, whatever the size of the log. */
+#define PULL_SQL                                                                              \
+    "SELECT seq, entity, entity_id, op, version, data, created_at, trip_id FROM ("            \
+    "SELECT c.seq, c.entity, c.entity_id, c.op, c.version, c.data, c.created_at, c.trip_id "  \
+    "FROM changes c WHERE c.user_id = $1 AND c.seq > $2 UNION ALL "                           \
+    "SELECT c.seq, c.entity, c.entity_id, c.op, c.version, c.data, c.created_at, c.trip_id "  \
+    "FROM trip_buddies b JOIN changes c ON c.trip_id = b.trip_id WHERE b.user_id = $1 AND "   \
+    "b.state = 'accepted' AND b.deleted_at IS NULL AND c.seq > $2 AND "                       \
+    "(c.user_id IS NULL OR c.user_id <> $1)) v ORDER BY seq LIMIT $3"
+
 void sync_pull(http_req_t *req)
 {
     apierr_t err = {0};
@@ -118,24 +197,28 @@ void sync_pull(http_req_t *req)
     store_conn_t *db = loop_ctx_get()->db;
     store_arg_t a[] = {ARG_TEXT(req->user_id), ARG_INT(cursor), ARG_INT(limit + 1)};
     store_res_t *r = NULL;
-    if (store_query(db,
-                    "SELECT c.seq, c.entity, c.entity_id, c.op, c.version, c.data, c.created_at, "
-                    "c.trip_id FROM changes c WHERE c.seq > $2 AND " VISIBLE
-                    " ORDER BY c.seq LIMIT $3",
-                    a, 3, &r, &err) < 0)
+    if (store_query(db, PULL_SQL, a, 3, &r, &err) < 0)
         ACC_FAIL(req, &err);
     int shown = r->nrows > limit ? (int)limit : r->nrows;
-    json_t *items = json_array();
+    buf_t b = BUF_INIT;
+    size_t need = 64;
     for (int i = 0; i < shown; i++)
-        json_array_append_new(items, sync_change_json(r, i));
+        need += 200 + (r->lens ? r->lens[i * r->ncols + 5] : 0);
+    buf_reserve(&b, need);
+    buf_puts(&b, "{\"changes\":[");
+    for (int i = 0; i < shown; i++) {
+        if (i)
+            buf_puts(&b, ",");
+        change_text(&b, r, i);
+    }
     int64_t next = shown ? store_int(r, shown - 1, 0) : cursor;
     bool more = r->nrows > limit;
     store_res_free(r);
+    if (buf_printf(&b, "],\"cursor\":\"%lld\",\"hasMore\":%s}", (long long)next,
+                   more ? "true" : "false") < 0)
+        buf_free(&b);
     touch_device(db, req->user_id, dev, next, true);
-    char c[24];
-    snprintf(c, sizeof c, "%lld", (long long)next);
-    http_send_json(req, 200, json_pack("{s:o, s:s, s:b}", "changes", items, "cursor", c,
-                                       "hasMore", more));
+    trip_send_buf(req, &b);
 }
 
 void sync_status(http_req_t *req)
@@ -284,7 +367,7 @@ static json_t *apply_one(http_req_t *req, store_conn_t *db, json_t *o, int strat
     if (r->nrows == 1) {
         json_t *prev = json_loads(store_val(r, 0, 0), 0, NULL);
         store_res_free(r);
-        store_rollback(db);
+        sync_rollback(db);
         if (prev)
             json_object_set_new(prev, "replayed", json_true());
         return prev ? prev : json_pack("{s:s, s:s}", "clientMutationId", m.cmid, "status",
@@ -294,6 +377,8 @@ static json_t *apply_one(http_req_t *req, store_conn_t *db, json_t *o, int strat
     json_t *res;
     if (strcmp(m.entity, "trip") == 0) {
         res = sync_trip_apply(db, &m, err);
+    } else if (sync_user_entity(m.entity)) {
+        res = sync_user_apply(db, &m, err);
     } else {
         apierr_set(&verr, 422, "unsupported_entity", "entity %s cannot be pushed yet", m.entity);
         apierr_detail(&verr, "field", json_string("entity"));
@@ -305,7 +390,7 @@ static json_t *apply_one(http_req_t *req, store_conn_t *db, json_t *o, int strat
     if (strcmp(st, "rejected") == 0) {
         /* A rejection writes nothing, but it may have failed a statement
          * (which aborts a PostgreSQL transaction): record it afresh. */
-        store_rollback(db);
+        sync_rollback(db);
         if (store_begin(db, true, err) < 0) {
             json_decref(res);
             return NULL;
@@ -315,13 +400,13 @@ static json_t *apply_one(http_req_t *req, store_conn_t *db, json_t *o, int strat
         json_decref(res);
         goto fail;
     }
-    if (store_commit(db, err) < 0) {
+    if (sync_commit(db, err) < 0) {
         json_decref(res);
         goto fail;
     }
     return res;
 fail:
-    store_rollback(db);
+    sync_rollback(db);
     return NULL;
 }
 

@@ -14,6 +14,7 @@
 #include "store/store.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {
@@ -26,6 +27,10 @@ typedef struct {
 
 /* Applies one trip mutation inside the caller's transaction. */
 json_t *sync_trip_apply(store_conn_t *db, const sync_mut_t *m, apierr_t *err);
+/* The user's own entities (sync_user.c): whether entity is one of them,
+ * and one mutation of it inside the caller's transaction. */
+bool sync_user_entity(const char *entity);
+json_t *sync_user_apply(store_conn_t *db, const sync_mut_t *m, apierr_t *err);
 /* A "rejected" result from err (cleared). */
 json_t *sync_rejected(const sync_mut_t *m, apierr_t *err);
 /* Stores the result under the clientMutationId and keeps sync_conflicts

@@ -175,8 +175,8 @@ static void trips_create_inner(http_req_t *req)
     json_t *out = NULL;
     trip_write_t w = {.user_id = req->user_id, .id = id};
     if (store_begin(db, true, &err) < 0 || trip_store(db, &w, &f, &out, &err) < 0 ||
-        store_commit(db, &err) < 0) {
-        store_rollback(db);
+        sync_commit(db, &err) < 0) {
+        sync_rollback(db);
         trip_fields_free(&f);
         if (err.status == 409) {
             apierr_clear(&err);
@@ -194,52 +194,7 @@ void trips_create(http_req_t *req)
     idem_run(req, trips_create_inner);
 }
 
-/* Full view: the trip, the caller's role, destinations and activities. */
-static json_t *trip_full(store_conn_t *db, const store_res_t *r, int role, apierr_t *err)
-{
-    json_t *j = trip_json(r, 0, false);
-    const char *id = store_val(r, 0, TC_ID);
-    json_t *d = dest_list(db, id, false, err);
-    json_t *a = d ? act_list(db, id, false, err) : NULL;
-    if (!a) {
-        json_decref(d);
-        json_decref(j);
-        return NULL;
-    }
-    json_object_set_new(j, "role", json_string(trip_role_name(role)));
-    json_object_set_new(j, "destinations", d);
-    json_object_set_new(j, "activities", a);
-    return j;
-}
-
-void trips_get(http_req_t *req)
-{
-    const char *id;
-    if (trip_path_id(req, "id", &id) < 0)
-        return;
-    apierr_t err = {0};
-    store_res_t *r = NULL;
-    int role;
-    store_conn_t *db = db_();
-    if (trip_load(db, id, req->user_id, ROLE_VIEWER, &r, &role, &err) < 0)
-        ACC_FAIL(req, &err);
-    int64_t v = store_int(r, 0, TC_VERSION);
-    char tag[40];
-    snprintf(tag, sizeof tag, "\"%lld\"", (long long)v);
-    const char *inm = http_header(req, "if-none-match");
-    if (inm && strcmp(inm, tag) == 0) {
-        store_res_free(r);
-        http_send_raw(req, 304, NULL, NULL, 0);
-        acc_etag(req, v);
-        return;
-    }
-    json_t *j = trip_full(db, r, role, &err);
-    store_res_free(r);
-    if (!j)
-        ACC_FAIL(req, &err);
-    http_send_json(req, 200, j);
-    acc_etag(req, v);
-}
+/* GET /v1/trips/:id (the full view) is in trips_read.c. */
 
 /* The shared tail of PUT and PATCH: `next` (owned) holds the editable
  * fields to store over the loaded trip r. */
@@ -262,8 +217,8 @@ static void trip_replace(http_req_t *req, store_conn_t *db, store_res_t *r, json
         rc = trip_store(db, &w, &f, &out, &err);
     trip_fields_free(&f);
     json_decref(next);
-    if (rc < 0 || store_commit(db, &err) < 0) {
-        store_rollback(db);
+    if (rc < 0 || sync_commit(db, &err) < 0) {
+        sync_rollback(db);
         store_res_free(r);
         json_decref(out);
         ACC_FAIL(req, &err);
@@ -283,13 +238,13 @@ static store_res_t *begin_write(http_req_t *req, store_conn_t *db, const char *i
         return NULL;
     }
     if (trip_lock(db, id, &err) < 0 || trip_load(db, id, req->user_id, need, &r, NULL, &err) < 0) {
-        store_rollback(db);
+        sync_rollback(db);
         trip_fail(req, &err);
         return NULL;
     }
     int64_t v = store_int(r, 0, TC_VERSION);
     if (trip_if_match(req, v) < 0) {
-        store_rollback(db);
+        sync_rollback(db);
         trip_send_stale(req, v, trip_json(r, 0, false));
         store_res_free(r);
         return NULL;
@@ -338,8 +293,8 @@ void trips_delete(http_req_t *req)
         return;
     apierr_t err = {0};
     if (trip_delete_row(db, req->user_id, id, store_int(r, 0, TC_VERSION), &err) < 0 ||
-        store_commit(db, &err) < 0) {
-        store_rollback(db);
+        sync_commit(db, &err) < 0) {
+        sync_rollback(db);
         store_res_free(r);
         ACC_FAIL(req, &err);
     }

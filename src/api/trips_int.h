@@ -13,6 +13,8 @@
 #define TRAVLOC_TRIPS_INT_H
 
 #include "api/acc_util.h"
+#include "api/sync_log.h"
+#include "core/buf.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -33,6 +35,40 @@ enum {
     TC_PUBLIC, TC_SHARE, TC_PREFS, TC_NOTES, TC_VERSION, TC_CREATED, TC_UPDATED, TC_CLIENT_TS,
     TC_CLIENT_TAG, TC_NCOLS
 };
+
+/* Columns of a destination and of an activity, in order. */
+#define DEST_COLS                                                                             \
+    "id, trip_id, name, type, arrival, departure, lat, lng, address, notes, version, "        \
+    "created_at, updated_at"
+enum { DC_ID, DC_TRIP, DC_NAME, DC_TYPE, DC_ARR, DC_DEP, DC_LAT, DC_LNG, DC_ADDR, DC_NOTES,
+       DC_VERSION, DC_CREATED, DC_UPDATED };
+#define ACT_COLS                                                                              \
+    "id, trip_id, destination_id, name, type, start_at, end_at, cost, currency, status, "     \
+    "notes, version, created_at, updated_at"
+enum { AC_ID, AC_TRIP, AC_DEST, AC_NAME, AC_TYPE, AC_START, AC_END, AC_COST, AC_CUR, AC_STATUS,
+       AC_NOTES, AC_VERSION, AC_CREATED, AC_UPDATED };
+
+/* ---- trips_shape.c: JSON shapes as data -------------------------------- */
+typedef enum { RF_TEXT, RF_INT, RF_BOOL, RF_TIME, RF_JSON, RF_COORD } row_kind_t;
+typedef struct {
+    const char *name;     /* JSON field */
+    int col;              /* result column (RF_COORD: lat, then lng at col + 1) */
+    row_kind_t kind;
+    bool private_field;   /* left out of public views */
+} row_field_t;
+typedef struct {
+    const row_field_t *f;
+    size_t n;
+} row_shape_t;
+extern const row_shape_t trip_shape, dest_shape, act_shape;
+/* The row as a new JSON object. */
+json_t *row_json(const row_shape_t *s, const store_res_t *r, int row, bool public_view);
+/* The same object as text: whole, only its fields (no braces), or every
+ * row of r as an array. Growth failures surface through the buffer. */
+void row_write(buf_t *b, const row_shape_t *s, const store_res_t *r, int row, bool public_view);
+void row_write_fields(buf_t *b, const row_shape_t *s, const store_res_t *r, int row,
+                      bool public_view);
+void row_write_all(buf_t *b, const row_shape_t *s, const store_res_t *r, bool public_view);
 
 /* Trip JSON for members; public == true drops private fields (owner,
  * budget, notes, preferences, shareId). */
@@ -77,7 +113,8 @@ typedef struct {
 int trip_fields_parse(json_t *obj, trip_fields_t *f, apierr_t *err);
 void trip_fields_free(trip_fields_t *f);
 
-/* Appends one change to the log, inside the caller's transaction (on
+/* Appends one change to the log, inside the caller's transaction (commit
+ * it with sync_commit() so that members hear "sync:changed"; on
  * PostgreSQL after taking the change-log lock, so seqs become visible in
  * commit order; call it after the transaction's row updates). data may
  * be NULL (tombstone); borrowed. */
@@ -87,6 +124,10 @@ int changes_log(store_conn_t *db, const char *trip_id, const char *user_id, cons
 
 /* Recomputes a trip's search text (title, description, destination names). */
 int trip_reindex(store_conn_t *db, const char *trip_id, apierr_t *err);
+
+/* Answers 200 with the JSON text in b, taking its storage (b is reset);
+ * 500 when b holds nothing (a failed growth). */
+void trip_send_buf(http_req_t *req, buf_t *b);
 
 /* If-Match: 0 when absent, "*" or equal; otherwise -1 (412 to send). */
 int trip_if_match(http_req_t *req, int64_t version);
@@ -105,25 +146,89 @@ int tf_time(json_t *obj, const char *field, bool required, bool *has, int64_t *o
 /* Validates a path id (a UUID); 404 when malformed. */
 int trip_path_id(http_req_t *req, const char *name, const char **out);
 
-/* A child row of a trip (destination, activity, expense) as the shared
- * delete handler sees it. */
+/* One page of a nested list (destinations, activities, expenses,
+ * buddies), in keyset order (key, id): ?limit= (1..max, default def) and
+ * ?cursor= "<key>~<id>" as trip_page_next() made it (422 naming the
+ * field otherwise). The key is a date text ('' for none) or, with int_key,
+ * a number (-1 for none); SQL orders by COALESCE(key, '' or -1), id and
+ * selects rows after (trip_page_key_arg(p), p->id), limit + 1 of them. */
+#define PAGE_DEFAULT 100
+#define PAGE_MAX 500
+typedef struct {
+    int limit;
+    bool int_key;
+    char key[32];   /* text key, "" before the first page */
+    int64_t ikey;   /* int key, INT64_MIN before the first page */
+    char id[40];    /* "" before the first page */
+} trip_page_t;
+int trip_page_parse(http_req_t *req, int def, int max, bool int_key, trip_page_t *p,
+                    apierr_t *err);
+store_arg_t trip_page_key_arg(const trip_page_t *p);
+/* nextCursor for a result of up to limit + 1 rows: null when it is the last page. */
+json_t *trip_page_next(const trip_page_t *p, const store_res_t *r, int key_col, int id_col);
+/* The keyset condition and order for a key expression, e.g.
+ * TRIP_PAGE_SQL("COALESCE(arrival, '')", "id", "$2", "$3"). */
+#define TRIP_PAGE_WHERE(key, id, pk, pid) "(" key " > " pk " OR (" key " = " pk " AND " id " > " pid "))"
+#define TRIP_PAGE_ORDER(key, id) " ORDER BY " key ", " id " "
+
+/* ---- trips_child.c: the CRUD shape of a trip's child rows ---- */
+
+/* What save() gets: the row's id (new or existing), the trip's row
+ * (TRIP_COLS, role) and the version the row is at (0: create). */
+typedef struct {
+    const char *user_id, *trip_id, *id;
+    const store_res_t *trip;
+    int64_t expect;
+} trip_save_t;
+
+/* A child row of a trip (destination, activity, expense), described once
+ * for the shared handlers. */
 typedef struct {
     const char *param;   /* path parameter holding the child's id */
     const char *entity;  /* change-log entity name */
-    int version_col;     /* column of `version` in get_row's result */
-    /* Loads the live row (404 when missing or not in this trip). */
-    int (*get_row)(store_conn_t *db, const char *trip_id, const char *id, store_res_t **out,
-                   apierr_t *err);
-    /* The row as the client sees it, for a 412 answer. */
-    json_t *(*current)(store_conn_t *db, const store_res_t *row, apierr_t *err);
+    int version_col;     /* column of `version` in `cols` */
+    /* Row `row` as the client sees it (new object; NULL with err). */
+    json_t *(*current)(store_conn_t *db, const store_res_t *r, int row, bool public_view,
+                       apierr_t *err);
     /* Soft-deletes the row and whatever depends on it, inside the
      * transaction. */
     int (*remove)(store_conn_t *db, const char *trip_id, const char *id, int64_t now,
                   apierr_t *err);
+    /* Checks body (the full new state, borrowed) and inserts (s->expect
+     * == 0) or updates the row at version s->expect (412 when it moved);
+     * may put fields for the answer only (not logged) in *extra. */
+    int (*save)(store_conn_t *db, const trip_save_t *s, json_t *body, json_t **extra,
+                apierr_t *err);
+    const char *patch_drop; /* field a PATCH does not start from (NULL: none) */
+    /* Rows: table and columns (the id first); lists: the order key
+     * expression (its NULLs coalesced), whether it is a number, and its
+     * column in the result. A live row is one of this trip, not deleted
+     * (404 "no such <entity>" otherwise). */
+    const char *table, *cols, *order_key;
+    bool int_key;
+    int key_col;
 } trip_child_t;
 
-/* DELETE /v1/trips/:id/<children>/:<param>: editor role, If-Match, a
- * tombstone and a change-log row in one transaction, 204. */
+/* For save(): runs insert_sql (s->expect 0) or update_sql with args; 412
+ * "the <entity> changed meanwhile" unless exactly one row changed. */
+int trip_child_exec(store_conn_t *db, const trip_save_t *s, const char *entity,
+                    const char *insert_sql, int ninsert, const char *update_sql, int nupdate,
+                    const store_arg_t *args, apierr_t *err);
+/* Rows of the trip's live children (a page, or all when pg is NULL). */
+int trip_child_select(store_conn_t *db, const trip_child_t *kind, const char *trip_id,
+                      const trip_page_t *pg, store_res_t **out, apierr_t *err);
+/* The same as a JSON array (owned); *next gets nextCursor when next is set. */
+json_t *trip_child_list(store_conn_t *db, const trip_child_t *kind, const char *trip_id,
+                        bool public_view, const trip_page_t *pg, json_t **next, apierr_t *err);
+/* GET .../<children> and GET .../<children>/:<param>, viewer role. */
+void trip_child_list_h(http_req_t *req, const trip_child_t *kind);
+void trip_child_get_h(http_req_t *req, const trip_child_t *kind);
+/* POST (cid NULL) and PATCH of a child: editor role, If-Match, merge patch,
+ * save, read back, log, commit; 201 / 200 with ETag. body is borrowed. */
+void trip_child_write(http_req_t *req, const trip_child_t *kind, const char *tid,
+                      const char *cid, json_t *body);
+/* DELETE .../<children>/:<param>: editor role, If-Match, a tombstone and a
+ * change-log row in one transaction, 204. */
 void trip_child_delete(http_req_t *req, const trip_child_t *kind);
 void trip_fail(http_req_t *req, apierr_t *err);
 
@@ -150,6 +255,12 @@ int trip_delete_row(store_conn_t *db, const char *user_id, const char *id, int64
 /* Live destinations / activities of a trip as a JSON array (owned). */
 json_t *dest_list(store_conn_t *db, const char *trip_id, bool public_view, apierr_t *err);
 json_t *act_list(store_conn_t *db, const char *trip_id, bool public_view, apierr_t *err);
+/* Their rows (DEST_COLS / ACT_COLS), a page of them or all when pg is NULL,
+ * in list order. */
+int dest_select(store_conn_t *db, const char *trip_id, const trip_page_t *pg, store_res_t **out,
+                apierr_t *err);
+int act_select(store_conn_t *db, const char *trip_id, const trip_page_t *pg, store_res_t **out,
+               apierr_t *err);
 
 /* ---- handlers (trips_routes.c lists them) ---- */
 void trips_create(http_req_t *req);

@@ -35,7 +35,7 @@ static int move_one(store_conn_t *db, const char *id, const char *today, apierr_
     }
     if (!to) { /* changed meanwhile: nothing to do */
         store_res_free(r);
-        store_rollback(db);
+        sync_rollback(db);
         return 0;
     }
     int64_t now = clock_now_ms();
@@ -53,7 +53,7 @@ static int move_one(store_conn_t *db, const char *id, const char *today, apierr_
     store_res_free(r);
     r = NULL;
     if (!moved) { /* deleted meanwhile */
-        store_rollback(db);
+        sync_rollback(db);
         return 0;
     }
     if (trip_select(db, id, &r, err) < 0)
@@ -62,14 +62,14 @@ static int move_one(store_conn_t *db, const char *id, const char *today, apierr_
     int rc = changes_log(db, id, NULL, "trip", id, "update", store_int(r, 0, TC_VERSION), j, err);
     json_decref(j);
     store_res_free(r);
-    if (rc < 0 || store_commit(db, err) < 0) {
-        store_rollback(db);
+    if (rc < 0 || sync_commit(db, err) < 0) {
+        sync_rollback(db);
         return -1;
     }
     return 1;
 fail:
     store_res_free(r);
-    store_rollback(db);
+    sync_rollback(db);
     return -1;
 }
 

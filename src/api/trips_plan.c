@@ -254,7 +254,7 @@ void itinerary_put(http_req_t *req)
         goto fail;
     if (trip_if_match(req, v) < 0) {
         json_t *cur = itinerary_json(db, tid, &v, &err);
-        store_rollback(db);
+        sync_rollback(db);
         if (cur)
             trip_send_stale(req, v, cur);
         else
@@ -273,12 +273,12 @@ void itinerary_put(http_req_t *req)
     if (trip_bump_list(db, tid, "itinerary_version", &v, &err) < 0)
         goto fail;
     json_array_foreach(days, i, d) if (day_store(db, tid, d, now, &err) < 0) goto fail;
-    if (days_prune(db, tid, seen, now, &err) < 0 || store_commit(db, &err) < 0)
+    if (days_prune(db, tid, seen, now, &err) < 0 || sync_commit(db, &err) < 0)
         goto fail;
     send_list(req, itinerary_json(db, tid, &v, &err), v, &err);
     goto done;
 fail:
-    store_rollback(db);
+    sync_rollback(db);
 fail_nt:
     trip_fail(req, &err);
 done:
@@ -436,7 +436,7 @@ void packing_put(http_req_t *req)
         goto fail;
     if (trip_if_match(req, v) < 0) {
         json_t *cur = packing_json(db, tid, &v, &err);
-        store_rollback(db);
+        sync_rollback(db);
         if (cur)
             trip_send_stale(req, v, cur);
         else
@@ -467,14 +467,14 @@ void packing_put(http_req_t *req)
         if (rc < 0)
             goto fail;
     }
-    if (store_commit(db, &err) < 0)
+    if (sync_commit(db, &err) < 0)
         goto fail;
     http_send_json(req, 200, list);
     list = NULL;
     acc_etag(req, v);
     goto done;
 fail:
-    store_rollback(db);
+    sync_rollback(db);
 fail_nt:
     trip_fail(req, &err);
 done:

@@ -1,7 +1,9 @@
 /*
  * trips_util.c - shared helpers of the trip handlers (see trips_int.h):
- * roles and access, the trip JSON shape and field validation, the sync
- * change log, search text, and ETag / If-Match.
+ * roles and access, field validation, the sync change log, search text,
+ * ETag / If-Match, nested-list pages (keyset cursors "<key>~<id>") and
+ * sending text built in a buffer. Results returned are the caller's to
+ * free; JSON values are new references.
  */
 #include "api/trips_int.h"
 
@@ -47,38 +49,81 @@ int trip_path_id(http_req_t *req, const char *name, const char **out)
     return 0;
 }
 
-/* ---- the trip shape ------------------------------------------------------- */
+/* ---- sending built text ----------------------------------------------------- */
 
-static json_t *text_col(const store_res_t *r, int row, int col)
+void trip_send_buf(http_req_t *req, buf_t *b)
 {
-    const char *v = store_val(r, row, col);
-    return v ? json_string(v) : json_null();
+    if (!b->data) { /* a growth failure left nothing to send */
+        http_send_error(req, 500, "internal", "the response could not be built");
+        return;
+    }
+    http_send_raw(req, 200, "application/json", NULL, 0);
+    buf_free(&req->res.body); /* the body is ours to replace: no copy of big answers */
+    req->res.body = *b;
+    *b = (buf_t)BUF_INIT;
 }
+
+/* ---- nested list pages ---------------------------------------------------- */
+
+int trip_page_parse(http_req_t *req, int def, int max, bool int_key, trip_page_t *p,
+                    apierr_t *err)
+{
+    memset(p, 0, sizeof *p);
+    p->limit = def;
+    p->int_key = int_key;
+    p->ikey = INT64_MIN;
+    const char *lim = http_query(req, "limit"), *cur = http_query(req, "cursor");
+    if (lim) {
+        char *end;
+        long long n = strtoll(lim, &end, 10);
+        if (!*lim || *end || n < 1 || n > max)
+            return acc_invalid(err, "limit", "must be 1 to %d", max);
+        p->limit = (int)n;
+    }
+    if (!cur)
+        return 0;
+    const char *tilde = strrchr(cur, '~');
+    size_t klen = tilde ? (size_t)(tilde - cur) : 0;
+    char *end = NULL;
+    if (!tilde || klen >= sizeof p->key || strspn(cur, "0123456789-") < klen ||
+        validate_uuid_parse(tilde + 1, strlen(tilde + 1), NULL) != 0)
+        return acc_invalid(err, "cursor", "is not a cursor this server made");
+    memcpy(p->key, cur, klen);
+    p->key[klen] = '\0';
+    memcpy(p->id, tilde + 1, 36);
+    if (int_key) {
+        p->ikey = strtoll(p->key, &end, 10);
+        if (!klen || *end)
+            return acc_invalid(err, "cursor", "is not a cursor this server made");
+    }
+    return 0;
+}
+
+json_t *trip_page_next(const trip_page_t *p, const store_res_t *r, int key_col, int id_col)
+{
+    if (r->nrows <= p->limit)
+        return json_null();
+    int last = p->limit - 1;
+    const char *k = store_val(r, last, key_col);
+    char buf[96];
+    if (p->int_key)
+        snprintf(buf, sizeof buf, "%lld~%s", (long long)(k ? store_int(r, last, key_col) : -1),
+                 store_val(r, last, id_col));
+    else
+        snprintf(buf, sizeof buf, "%s~%s", k ? k : "", store_val(r, last, id_col));
+    return json_string(buf);
+}
+
+store_arg_t trip_page_key_arg(const trip_page_t *p)
+{
+    return p->int_key ? ARG_INT(p->ikey) : ARG_TEXT(p->key);
+}
+
+/* ---- the trip shape ------------------------------------------------------- */
 
 json_t *trip_json(const store_res_t *r, int row, bool public_view)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", text_col(r, row, TC_ID));
-    json_object_set_new(o, "title", text_col(r, row, TC_TITLE));
-    json_object_set_new(o, "description", text_col(r, row, TC_DESC));
-    json_object_set_new(o, "startDate", text_col(r, row, TC_START));
-    json_object_set_new(o, "endDate", text_col(r, row, TC_END));
-    json_object_set_new(o, "status", text_col(r, row, TC_STATUS));
-    json_object_set_new(o, "isPublic", json_boolean(store_bool(r, row, TC_PUBLIC)));
-    if (!public_view) {
-        json_object_set_new(o, "ownerId", text_col(r, row, TC_OWNER));
-        json_object_set_new(o, "budget", store_val(r, row, TC_BUDGET)
-                                             ? json_integer(store_int(r, row, TC_BUDGET))
-                                             : json_null());
-        json_object_set_new(o, "currency", text_col(r, row, TC_CURRENCY));
-        json_object_set_new(o, "shareId", text_col(r, row, TC_SHARE));
-        json_object_set_new(o, "preferences", acc_json_col(r, row, TC_PREFS, false));
-        json_object_set_new(o, "notes", text_col(r, row, TC_NOTES));
-    }
-    json_object_set_new(o, "version", json_integer(store_int(r, row, TC_VERSION)));
-    json_object_set_new(o, "createdAt", acc_time(store_int(r, row, TC_CREATED)));
-    json_object_set_new(o, "updatedAt", acc_time(store_int(r, row, TC_UPDATED)));
-    return o;
+    return row_json(&trip_shape, r, row, public_view);
 }
 
 static const char *const editable[] = {"title",  "description", "startDate", "endDate",
@@ -279,11 +324,15 @@ int changes_log(store_conn_t *db, const char *trip_id, const char *user_id, cons
     store_arg_t a[] = {ARG_TEXT(trip_id), ARG_TEXT(user_id), ARG_TEXT(entity),
                        ARG_TEXT(entity_id), ARG_TEXT(op),    ARG_INT(version),
                        ARG_TEXT(text),      ARG_INT(clock_now_ms())};
-    int rc = store_exec(db,
-                        "INSERT INTO changes (trip_id, user_id, entity, entity_id, op, version, "
-                        "data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                        a, 8, err);
+    store_res_t *r = NULL;
+    int rc = store_query(db,
+                         "INSERT INTO changes (trip_id, user_id, entity, entity_id, op, version, "
+                         "data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
+                         a, 8, &r, err);
     free(text);
+    if (rc == 0 && r->nrows == 1)
+        sync_pending_add(store_int(r, 0, 0), trip_id, user_id); /* signalled after commit */
+    store_res_free(r);
     return rc;
 }
 
@@ -378,40 +427,4 @@ void trip_send_stale(http_req_t *req, int64_t version, json_t *current)
     apierr_detail(&err, "current", current);
     http_send_apierr(req, &err);
     acc_etag(req, version);
-}
-
-void trip_child_delete(http_req_t *req, const trip_child_t *kind)
-{
-    const char *tid, *cid;
-    if (trip_path_id(req, "id", &tid) < 0 || trip_path_id(req, kind->param, &cid) < 0)
-        return;
-    apierr_t err = {0};
-    store_conn_t *db = loop_ctx_get()->db;
-    store_res_t *cur = NULL;
-    if (store_begin(db, true, &err) < 0)
-        ACC_FAIL(req, &err);
-    if (trip_lock(db, tid, &err) < 0 ||
-        trip_check(db, tid, req->user_id, ROLE_EDITOR, NULL, &err) < 0 ||
-        kind->get_row(db, tid, cid, &cur, &err) < 0) {
-        store_rollback(db);
-        ACC_FAIL(req, &err);
-    }
-    int64_t v = store_int(cur, 0, kind->version_col);
-    if (trip_if_match(req, v) < 0) {
-        json_t *now = kind->current(db, cur, &err);
-        store_rollback(db);
-        store_res_free(cur);
-        if (!now)
-            ACC_FAIL(req, &err);
-        trip_send_stale(req, v, now);
-        return;
-    }
-    store_res_free(cur);
-    if (kind->remove(db, tid, cid, clock_now_ms(), &err) < 0 ||
-        changes_log(db, tid, NULL, kind->entity, cid, "delete", v + 1, NULL, &err) < 0 ||
-        store_commit(db, &err) < 0) {
-        store_rollback(db);
-        ACC_FAIL(req, &err);
-    }
-    http_send_raw(req, 204, NULL, NULL, 0);
 }

@@ -12,6 +12,7 @@
  */
 #include "api/api.h"
 #include "api/users_int.h"
+#include "api/sync_log.h"
 
 #include "accounts/prefs.h"
 #include "core/clock.h"
@@ -114,23 +115,17 @@ static int profile_parse(json_t *b, profile_edit_t *p, apierr_t *err)
     return 0;
 }
 
-void users_profile_put(http_req_t *req)
+int users_profile_apply(store_conn_t *db, const char *uid, json_t *b, int64_t expect,
+                        apierr_t *err)
 {
-    json_t *b = acc_body(req);
-    if (!b)
-        return;
-    apierr_t err = {0};
     profile_edit_t p = {0};
-    store_conn_t *db = acc_db();
-    int64_t v;
-    if (profile_parse(b, &p, &err) < 0 || current_version(db, req->user_id, &v, &err) < 0 ||
-        acc_if_match(req, v, &err) < 0) {
+    if (profile_parse(b, &p, err) < 0) {
         free(p.languages);
-        ACC_FAIL(req, &err);
+        return -1;
     }
-    store_arg_t a[] = {ARG_TEXT(req->user_id), ARG_TEXT(p.first), ARG_TEXT(p.last),
+    store_arg_t a[] = {ARG_TEXT(uid), ARG_TEXT(p.first), ARG_TEXT(p.last),
                        ARG_TEXT(p.bio), ARG_TEXT(p.languages), ARG_INT(p.phone_set),
-                       ARG_TEXT(p.phone), ARG_INT(clock_now_ms()), ARG_INT(v)};
+                       ARG_TEXT(p.phone), ARG_INT(clock_now_ms()), ARG_INT(expect)};
     store_res_t *r = NULL;
     int rc = store_query(
         db,
@@ -141,15 +136,33 @@ void users_profile_put(http_req_t *req)
         "THEN 0 ELSE phone_verified END, "
         "phone = CASE WHEN $6 = 1 THEN CAST($7 AS TEXT) ELSE phone END, "
         "updated_at = $8, version = version + 1 WHERE id = $1 AND version = $9",
-        a, 9, &r, &err);
+        a, 9, &r, err);
     free(p.languages);
     if (rc < 0)
-        ACC_FAIL(req, &err);
+        return -1;
     bool ok = r->changes == 1;
     store_res_free(r);
-    if (!ok) {
-        http_send_error(req, 412, "precondition_failed", "the profile changed meanwhile; retry");
+    return ok ? 0 : apierr_set(err, 412, "precondition_failed", "the profile changed meanwhile; retry");
+}
+
+void users_profile_put(http_req_t *req)
+{
+    json_t *b = acc_body(req);
+    if (!b)
         return;
+    apierr_t err = {0};
+    store_conn_t *db = acc_db();
+    int64_t v;
+    if (current_version(db, req->user_id, &v, &err) < 0 || acc_if_match(req, v, &err) < 0)
+        ACC_FAIL(req, &err);
+    /* The update and its sync change-log row commit together. */
+    if (store_begin(db, true, &err) < 0)
+        ACC_FAIL(req, &err);
+    if (users_profile_apply(db, req->user_id, b, v, &err) < 0 ||
+        sync_user_log(db, req->user_id, "profile", req->user_id, "update", 0, &err) < 0 ||
+        sync_commit(db, &err) < 0) {
+        store_rollback(db);
+        ACC_FAIL(req, &err);
     }
     send_profile(req, 200);
 }
@@ -172,31 +185,42 @@ static void doc_get(http_req_t *req, const char *col)
     acc_etag(req, v);
 }
 
+int users_doc_apply(store_conn_t *db, const char *uid, const char *col,
+                    const prefs_field_t *schema, json_t *b, apierr_t *err)
+{
+    char path[256], why[200];
+    if (prefs_check(b, schema, path, sizeof path, why, sizeof why) < 0)
+        return acc_invalid(err, path, "%s", why);
+    char *text = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "UPDATE users SET %s = $2, updated_at = $3, version = version + 1 WHERE id = $1",
+             col);
+    store_arg_t a[] = {ARG_TEXT(uid), ARG_TEXT(text), ARG_INT(clock_now_ms())};
+    int rc = store_exec(db, sql, a, 3, err);
+    free(text);
+    return rc;
+}
+
 static void doc_put(http_req_t *req, const char *col, const prefs_field_t *schema)
 {
     json_t *b = acc_body(req);
     if (!b)
         return;
     apierr_t err = {0};
-    char path[256], why[200];
-    if (prefs_check(b, schema, path, sizeof path, why, sizeof why) < 0) {
-        acc_invalid(&err, path, "%s", why);
-        ACC_FAIL(req, &err);
-    }
     store_conn_t *db = acc_db();
     int64_t v;
     if (current_version(db, req->user_id, &v, &err) < 0 || acc_if_match(req, v, &err) < 0)
         ACC_FAIL(req, &err);
-    char *text = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
-    char sql[160];
-    snprintf(sql, sizeof sql,
-             "UPDATE users SET %s = $2, updated_at = $3, version = version + 1 WHERE id = $1",
-             col);
-    store_arg_t a[] = {ARG_TEXT(req->user_id), ARG_TEXT(text), ARG_INT(clock_now_ms())};
-    int rc = store_exec(db, sql, a, 3, &err);
-    free(text);
-    if (rc < 0)
+    bool logged = strcmp(col, "preferences") == 0; /* settings are not synced */
+    if (store_begin(db, true, &err) < 0)
         ACC_FAIL(req, &err);
+    if (users_doc_apply(db, req->user_id, col, schema, b, &err) < 0 ||
+        (logged && sync_user_log(db, req->user_id, col, req->user_id, "update", 0, &err) < 0) ||
+        sync_commit(db, &err) < 0) {
+        store_rollback(db);
+        ACC_FAIL(req, &err);
+    }
     doc_get(req, col);
 }
 

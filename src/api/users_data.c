@@ -7,6 +7,7 @@
  * with "user_id = $me", so someone else's id is 404.
  */
 #include "api/users_int.h"
+#include "api/sync_log.h"
 
 #include "core/clock.h"
 #include "core/uuid.h"
@@ -38,7 +39,7 @@ static int only_known(json_t *obj, const char *const *known, const char *base, a
 
 /* ---- emergency contacts -------------------------------------------------------- */
 
-static json_t *contact_json(const store_res_t *r, int i)
+json_t *users_contact_json(const store_res_t *r, int i)
 {
     const char *ph = store_val(r, i, 3), *em = store_val(r, i, 4);
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "id", store_val(r, i, 0), "name",
@@ -53,13 +54,13 @@ void users_contacts_get(http_req_t *req)
     store_arg_t a[] = {ARG_TEXT(req->user_id)};
     store_res_t *r = NULL;
     if (store_query(acc_db(),
-                    "SELECT id, name, relation, phone, email, alerts FROM emergency_contacts "
+                    "SELECT " USERS_CONTACT_COLS " FROM emergency_contacts "
                     "WHERE user_id = $1 ORDER BY position",
                     a, 1, &r, &err) < 0)
         ACC_FAIL(req, &err);
     json_t *items = json_array();
     for (int i = 0; i < r->nrows; i++)
-        json_array_append_new(items, contact_json(r, i));
+        json_array_append_new(items, users_contact_json(r, i));
     store_res_free(r);
     http_send_json(req, 200, json_pack("{s:o}", "items", items));
 }
@@ -141,30 +142,39 @@ static int insert_contact(store_conn_t *db, const char *uid, json_t *c, size_t p
     return rc;
 }
 
+int users_contacts_apply(store_conn_t *db, const char *uid, json_t *b, apierr_t *err)
+{
+    static const char *const known[] = {"contacts", NULL};
+    json_t *list = json_object_get(b, "contacts");
+    if (only_known(b, known, "", err) < 0)
+        return -1;
+    if (!json_is_array(list) || json_array_size(list) > MAX_CONTACTS)
+        return acc_invalid(err, "contacts", "must be an array of at most %d contacts", MAX_CONTACTS);
+    size_t i;
+    json_t *c;
+    json_array_foreach(list, i, c) if (check_contact(c, i, err) < 0) return -1;
+    store_arg_t a[] = {ARG_TEXT(uid)};
+    /* Lock the user's row first (PostgreSQL): two replacements at once
+     * would otherwise both delete, then both insert their lists. */
+    int rc = store_exec(db, "UPDATE users SET version = version WHERE id = $1", a, 1, err);
+    if (rc == 0)
+        rc = store_exec(db, "DELETE FROM emergency_contacts WHERE user_id = $1", a, 1, err);
+    json_array_foreach(list, i, c) if (rc == 0) rc = insert_contact(db, uid, c, i, err);
+    return rc;
+}
+
 void users_contacts_put(http_req_t *req)
 {
     json_t *b = acc_body(req);
     if (!b)
         return;
     apierr_t err = {0};
-    static const char *const known[] = {"contacts", NULL};
-    json_t *list = json_object_get(b, "contacts");
-    if (only_known(b, known, "", &err) < 0)
-        ACC_FAIL(req, &err);
-    if (!json_is_array(list) || json_array_size(list) > MAX_CONTACTS) {
-        acc_invalid(&err, "contacts", "must be an array of at most %d contacts", MAX_CONTACTS);
-        ACC_FAIL(req, &err);
-    }
-    size_t i;
-    json_t *c;
-    json_array_foreach(list, i, c) if (check_contact(c, i, &err) < 0) ACC_FAIL(req, &err);
     store_conn_t *db = acc_db();
-    store_arg_t a[] = {ARG_TEXT(req->user_id)};
     if (store_begin(db, true, &err) < 0)
         ACC_FAIL(req, &err);
-    int rc = store_exec(db, "DELETE FROM emergency_contacts WHERE user_id = $1", a, 1, &err);
-    json_array_foreach(list, i, c) if (rc == 0) rc = insert_contact(db, req->user_id, c, i, &err);
-    if (rc < 0 || store_commit(db, &err) < 0) {
+    if (users_contacts_apply(db, req->user_id, b, &err) < 0 ||
+        sync_user_log(db, req->user_id, "emergencyContacts", req->user_id, "update", 0, &err) < 0 ||
+        sync_commit(db, &err) < 0) {
         store_rollback(db);
         ACC_FAIL(req, &err);
     }
@@ -173,9 +183,9 @@ void users_contacts_put(http_req_t *req)
 
 /* ---- saved locations ------------------------------------------------------------ */
 
-#define PLACE_COLS "id, name, lat, lng, category, notes, version, created_at, updated_at"
+#define PLACE_COLS USERS_PLACE_COLS
 
-static json_t *place_json(const store_res_t *r, int i)
+json_t *users_place_json(const store_res_t *r, int i)
 {
     return json_pack("{s:s, s:s, s:{s:f, s:f}, s:s, s:s, s:I, s:o, s:o}", "id",
                      store_val(r, i, 0), "name", store_val(r, i, 1), "location", "lat",
@@ -250,7 +260,7 @@ static void send_place(http_req_t *req, int status, const char *id)
     if (load_place(acc_db(), req->user_id, id, &r, &err) < 0)
         ACC_FAIL(req, &err);
     int64_t v = store_int(r, 0, 6);
-    http_send_json(req, status, place_json(r, 0));
+    http_send_json(req, status, users_place_json(r, 0));
     store_res_free(r);
     acc_etag(req, v);
 }
@@ -274,30 +284,96 @@ void users_places_list(http_req_t *req)
     json_t *items = json_array();
     int n = r->nrows > limit ? (int)limit : r->nrows;
     for (int i = 0; i < n; i++)
-        json_array_append_new(items, place_json(r, i));
+        json_array_append_new(items, users_place_json(r, i));
     json_t *next = r->nrows > limit ? json_string(store_val(r, n - 1, 0)) : json_null();
     store_res_free(r);
     http_send_json(req, 200, json_pack("{s:o, s:o}", "items", items, "nextCursor", next));
 }
 
+int users_place_apply(store_conn_t *db, const char *uid, const char *id, json_t *b,
+                      int64_t expect, apierr_t *err)
+{
+    place_t p = {0};
+    if (parse_place(b, &p, expect == 0, err) < 0)
+        return -1;
+    int64_t now = clock_now_ms();
+    if (expect == 0) {
+        store_arg_t a[] = {ARG_TEXT(id), ARG_TEXT(uid), ARG_TEXT(p.name), ARG_REAL(p.lat),
+                           ARG_REAL(p.lng), ARG_TEXT(p.category ? p.category : "other"),
+                           ARG_TEXT(p.notes ? p.notes : ""), ARG_INT(now)};
+        return store_exec(db,
+                          "INSERT INTO saved_locations (id, user_id, name, lat, lng, category, "
+                          "notes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                          a, 8, err);
+    }
+    store_res_t *r = NULL;
+    if (load_place(db, uid, id, &r, err) < 0)
+        return -1;
+    double lat = p.has_loc ? p.lat : store_real(r, 0, 2), lng = p.has_loc ? p.lng : store_real(r, 0, 3);
+    store_res_free(r);
+    store_arg_t a[] = {ARG_TEXT(id), ARG_TEXT(uid), ARG_TEXT(p.name), ARG_REAL(lat),
+                       ARG_REAL(lng), ARG_TEXT(p.category), ARG_TEXT(p.notes),
+                       ARG_INT(now), ARG_INT(expect)};
+    if (store_query(db,
+                    "UPDATE saved_locations SET name = COALESCE(CAST($3 AS TEXT), name), lat = $4, "
+                    "lng = $5, category = COALESCE(CAST($6 AS TEXT), category), "
+                    "notes = COALESCE(CAST($7 AS TEXT), notes), updated_at = $8, "
+                    "version = version + 1 WHERE id = $1 AND user_id = $2 AND version = $9",
+                    a, 9, &r, err) < 0)
+        return -1;
+    bool ok = r->changes == 1;
+    store_res_free(r);
+    return ok ? 0 : apierr_set(err, 412, "precondition_failed", "the location changed meanwhile; retry");
+}
+
+int users_place_remove(store_conn_t *db, const char *uid, const char *id, int64_t expect,
+                       int64_t *version, apierr_t *err)
+{
+    store_arg_t a[] = {ARG_TEXT(id), ARG_TEXT(uid), ARG_INT(expect)};
+    store_res_t *r = NULL;
+    if (store_query(db,
+                    "DELETE FROM saved_locations WHERE id = $1 AND user_id = $2 AND "
+                    "(CAST($3 AS BIGINT) = 0 OR version = $3) RETURNING version",
+                    a, 3, &r, err) < 0)
+        return -1;
+    int n = r->nrows;
+    *version = n ? store_int(r, 0, 0) : 0;
+    store_res_free(r);
+    if (n == 1)
+        return 0;
+    if (expect != 0 && load_place(db, uid, id, &r, err) == 0) {
+        store_res_free(r);
+        return apierr_set(err, 412, "precondition_failed", "the location changed meanwhile");
+    }
+    return apierr_set(err, 404, "not_found", "no such saved location");
+}
+
+/* Runs a write and its change-log row in one transaction. */
+static int place_write(store_conn_t *db, http_req_t *req, const char *id, int64_t expect,
+                       const char *op, apierr_t *err)
+{
+    int64_t v = 0;
+    if (store_begin(db, true, err) < 0)
+        return -1;
+    int rc = strcmp(op, "delete") == 0
+                 ? users_place_remove(db, req->user_id, id, expect, &v, err)
+                 : users_place_apply(db, req->user_id, id, req->json, expect, err);
+    if (rc < 0 || sync_user_log(db, req->user_id, "savedLocation", id, op, v + 1, err) < 0 ||
+        sync_commit(db, err) < 0) {
+        store_rollback(db);
+        return -1;
+    }
+    return 0;
+}
+
 void users_places_create(http_req_t *req)
 {
-    json_t *b = acc_body(req);
-    if (!b)
+    if (!acc_body(req))
         return;
     apierr_t err = {0};
-    place_t p = {0};
-    if (parse_place(b, &p, true, &err) < 0)
-        ACC_FAIL(req, &err);
     char id[UUID_STR_LEN];
     uuid_v7(id);
-    store_arg_t a[] = {ARG_TEXT(id), ARG_TEXT(req->user_id), ARG_TEXT(p.name), ARG_REAL(p.lat),
-                       ARG_REAL(p.lng), ARG_TEXT(p.category ? p.category : "other"),
-                       ARG_TEXT(p.notes ? p.notes : ""), ARG_INT(clock_now_ms())};
-    if (store_exec(acc_db(),
-                   "INSERT INTO saved_locations (id, user_id, name, lat, lng, category, notes, "
-                   "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-                   a, 8, &err) < 0)
+    if (place_write(acc_db(), req, id, 0, "create", &err) < 0)
         ACC_FAIL(req, &err);
     send_place(req, 201, id);
 }
@@ -306,55 +382,25 @@ void users_places_get(http_req_t *req) { send_place(req, 200, http_param(req, "i
 
 void users_places_update(http_req_t *req)
 {
-    json_t *b = acc_body(req);
-    if (!b)
+    if (!acc_body(req))
         return;
     apierr_t err = {0};
-    place_t p = {0};
     store_res_t *r = NULL;
     const char *id = http_param(req, "id");
     store_conn_t *db = acc_db();
     if (load_place(db, req->user_id, id, &r, &err) < 0)
         ACC_FAIL(req, &err);
     int64_t v = store_int(r, 0, 6);
-    double lat = store_real(r, 0, 2), lng = store_real(r, 0, 3);
     store_res_free(r);
-    if (parse_place(b, &p, false, &err) < 0 || acc_if_match(req, v, &err) < 0)
+    if (acc_if_match(req, v, &err) < 0 || place_write(db, req, id, v, "update", &err) < 0)
         ACC_FAIL(req, &err);
-    if (p.has_loc)
-        lat = p.lat, lng = p.lng;
-    store_arg_t a[] = {ARG_TEXT(id), ARG_TEXT(req->user_id), ARG_TEXT(p.name), ARG_REAL(lat),
-                       ARG_REAL(lng), ARG_TEXT(p.category), ARG_TEXT(p.notes),
-                       ARG_INT(clock_now_ms()), ARG_INT(v)};
-    if (store_query(db,
-                    "UPDATE saved_locations SET name = COALESCE(CAST($3 AS TEXT), name), lat = $4, "
-                    "lng = $5, category = COALESCE(CAST($6 AS TEXT), category), "
-                    "notes = COALESCE(CAST($7 AS TEXT), notes), updated_at = $8, "
-                    "version = version + 1 WHERE id = $1 AND user_id = $2 AND version = $9",
-                    a, 9, &r, &err) < 0)
-        ACC_FAIL(req, &err);
-    bool ok = r->changes == 1;
-    store_res_free(r);
-    if (!ok) {
-        http_send_error(req, 412, "precondition_failed", "the location changed meanwhile; retry");
-        return;
-    }
     send_place(req, 200, id);
 }
 
 void users_places_delete(http_req_t *req)
 {
     apierr_t err = {0};
-    store_arg_t a[] = {ARG_TEXT(http_param(req, "id")), ARG_TEXT(req->user_id)};
-    store_res_t *r = NULL;
-    if (store_query(acc_db(), "DELETE FROM saved_locations WHERE id = $1 AND user_id = $2", a, 2,
-                    &r, &err) < 0)
+    if (place_write(acc_db(), req, http_param(req, "id"), 0, "delete", &err) < 0)
         ACC_FAIL(req, &err);
-    bool ok = r->changes == 1;
-    store_res_free(r);
-    if (!ok) {
-        http_send_error(req, 404, "not_found", "no such saved location");
-        return;
-    }
     http_send_raw(req, 204, NULL, NULL, 0);
 }

@@ -10,6 +10,7 @@
  * runs on the thread pool.
  */
 #include "api/users_int.h"
+#include "api/sync_log.h"
 
 #include "core/buf.h"
 #include "core/clock.h"
@@ -100,10 +101,17 @@ void users_photo_put(http_req_t *req)
     }
     apierr_t err = {0};
     store_arg_t a[] = {ARG_TEXT(req->user_id), ARG_TEXT(name), ARG_INT(clock_now_ms())};
-    if (store_exec(acc_db(),
-                   "UPDATE users SET photo = $2, updated_at = $3, version = version + 1 WHERE id = $1",
-                   a, 3, &err) < 0)
+    store_conn_t *db = acc_db();
+    if (store_begin(db, true, &err) < 0)
         ACC_FAIL(req, &err);
+    if (store_exec(db,
+                   "UPDATE users SET photo = $2, updated_at = $3, version = version + 1 WHERE id = $1",
+                   a, 3, &err) < 0 ||
+        sync_user_log(db, req->user_id, "profile", req->user_id, "update", 0, &err) < 0 ||
+        sync_commit(db, &err) < 0) {
+        store_rollback(db);
+        ACC_FAIL(req, &err);
+    }
     char url[120];
     snprintf(url, sizeof url, "/v1/media/%s", name);
     http_send_json(req, 200, json_pack("{s:s, s:s, s:I}", "photoUrl", url, "contentType",

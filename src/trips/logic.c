@@ -169,3 +169,71 @@ json_t *trips_merge_fields(const json_t *base, const json_t *current, const json
     }
     return out;
 }
+
+/* ---- text -------------------------------------------------------------------- */
+
+static void put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+void trips_rfc3339(int64_t unix_ms, char out[25])
+{
+    int64_t secs = unix_ms / 1000;
+    int ms = (int)(unix_ms % 1000);
+    if (ms < 0) {
+        ms += 1000;
+        secs -= 1;
+    }
+    int64_t days = secs / 86400, rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days -= 1;
+    }
+    /* Civil date from days since 1970-01-01 (H. Hinnant's algorithm). */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    int64_t y = yoe + era * 400 + (m <= 2);
+    int yy = (int)(y < 0 ? 0 : y > 9999 ? 9999 : y);
+    put2(out, yy / 100);
+    put2(out + 2, yy % 100);
+    out[4] = '-';
+    put2(out + 5, m);
+    out[7] = '-';
+    put2(out + 8, d);
+    out[10] = 'T';
+    put2(out + 11, (int)(rem / 3600));
+    out[13] = ':';
+    put2(out + 14, (int)(rem / 60 % 60));
+    out[16] = ':';
+    put2(out + 17, (int)(rem % 60));
+    out[19] = '.';
+    out[20] = (char)('0' + ms / 100);
+    put2(out + 21, ms % 100);
+    out[23] = 'Z';
+    out[24] = '\0';
+}
+
+size_t trips_itoa(int64_t v, char *out)
+{
+    char tmp[24];
+    size_t n = 0, k = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[k++] = '-';
+    while (n)
+        out[k++] = tmp[--n];
+    out[k] = '\0';
+    return k;
+}

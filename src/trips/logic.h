@@ -82,4 +82,13 @@ bool trips_lww_client_wins(int64_t server_ts, const char *server_tag, int64_t cl
 json_t *trips_merge_fields(const json_t *base, const json_t *current, const json_t *patch,
                            json_t **conflicts);
 
+/* ---- text -------------------------------------------------------------------- */
+
+/* Unix milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 characters and a NUL
+ * in out), the same text as core/clock.h's clock_rfc3339 for years 0000 to
+ * 9999, without gmtime's lock: the hot reads format many timestamps. */
+void trips_rfc3339(int64_t unix_ms, char out[25]);
+/* Decimal text of v into out (at least 21 bytes); returns its length. */
+size_t trips_itoa(int64_t v, char *out);
+
 #endif

@@ -7,7 +7,10 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "trips/logic.h"
+
+#include <stdio.h>
 
 static void patch_case(const char *target, const char *patch, const char *want)
 {
@@ -172,6 +175,31 @@ static void test_merge_fields(void **state)
     json_decref(cur);
 }
 
+static void test_text(void **state)
+{
+    (void)state;
+    char a[25], b[40];
+    /* Every day from 1970 to 2100 at odd times, and edges. */
+    for (int64_t ms = -86400000LL * 3; ms < 4102444800000LL; ms += 86399999LL + 7) {
+        trips_rfc3339(ms, a);
+        clock_rfc3339(ms, b, sizeof b);
+        assert_string_equal(a, b);
+    }
+    const int64_t edges[] = {0, 1, 999, 1000, 951782400000LL /* 2000-02-29 */,
+                             4107542399999LL /* 2100-02-28T23:59:59.999 */, 253402300799999LL};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        trips_rfc3339(edges[i], a);
+        clock_rfc3339(edges[i], b, sizeof b);
+        assert_string_equal(a, b);
+    }
+    const int64_t nums[] = {0, 7, -7, 100000, INT64_MAX, INT64_MIN, -1};
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        snprintf(b, sizeof b, "%lld", (long long)nums[i]);
+        assert_int_equal(trips_itoa(nums[i], a), strlen(b));
+        assert_string_equal(a, b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_settle),
         cmocka_unit_test(test_strategies),
         cmocka_unit_test(test_merge_fields),
+        cmocka_unit_test(test_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
