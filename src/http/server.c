@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "http/metrics.h"
 #include "http/server_internal.h"
+#include "cluster/cluster.h"
 #include "realtime/realtime.h"
 #include "store/store.h"
 
@@ -740,6 +741,10 @@ int server_run(const config_t *cfg, struct store *store, const router_t *router,
     http_parser_set_max_header_size(MAX_HEADER_BYTES + 1024);
     if (realtime_init(cfg, S.nloops) < 0)
         return -1;
+    /* cluster mode: shared PostgreSQL + Redis (embedded SQLite is one node) */
+    if (strcmp(store_backend_name(store), "postgres") == 0 &&
+        cluster_start(cfg->redis_url, CLUSTER_SERVE) < 0)
+        return -1;
     S.loops = calloc((size_t)S.nloops, sizeof *S.loops);
     if (!S.loops)
         return -1;
@@ -780,6 +785,7 @@ int server_run(const config_t *cfg, struct store *store, const router_t *router,
     uv_loop_close(&main_loop);
     for (int i = 0; i < S.nloops; i++)
         uv_loop_close(&S.loops[i].uv);
+    cluster_stop(); /* before realtime goes: it delivers into it */
     realtime_shutdown();
     free(S.loops);
     S.loops = NULL;

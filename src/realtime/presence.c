@@ -6,11 +6,18 @@
  * that last seen survives; the map is freed at shutdown. This is also
  * where the per-user socket limit is enforced. In cluster mode the same
  * calls will go to Redis keys with a TTL.
+ *
+ * Transitions (first socket in, last socket out) are handed to the
+ * presence hook (messaging's presence:update fan-out) in a coroutine of
+ * their own, started from the loop's mailbox so the caller never waits.
  */
 #include "realtime/rt_int.h"
 
+#include "cluster/cluster.h"
 #include "core/clock.h"
+#include "core/coro.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -21,7 +28,54 @@ typedef struct {
 static uv_mutex_t P_mu;
 static hmap_t P_map;
 
+static realtime_presence_fn P_hook;
+
 void rt_presence_init(void) { uv_mutex_init(&P_mu); }
+
+void realtime_set_presence_hook(realtime_presence_fn fn) { P_hook = fn; }
+
+typedef struct {
+    rt_task_t task;
+    bool online;
+    int64_t at_ms;
+    char user_id[JWT_CLAIM_MAX + 1];
+} hook_task_t;
+
+static void hook_run(void *arg)
+{
+    hook_task_t *h = arg;
+    P_hook(h->user_id, h->online, h->at_ms);
+}
+
+static void hook_done(void *arg) { free(arg); }
+
+static void hook_start(rt_task_t *t)
+{
+    hook_task_t *h = (hook_task_t *)t;
+    rt_loop_t *lp = rt_loop_here();
+    coro_t *co = lp && !lp->draining ? coro_spawn(hook_run, hook_done, h) : NULL;
+    if (co)
+        coro_resume(co);
+    else
+        free(h);
+}
+
+/* Queues the hook for a transition on this loop (any context). */
+static void hook_post(const char *user_id, bool online, int64_t at_ms)
+{
+    rt_loop_t *lp = rt_loop_here();
+    if (!P_hook || !lp || lp->draining)
+        return;
+    hook_task_t *h = calloc(1, sizeof *h);
+    if (!h)
+        abort();
+    h->task.fn = hook_start;
+    h->online = online;
+    h->at_ms = at_ms;
+    snprintf(h->user_id, sizeof h->user_id, "%s", user_id);
+    if (rt_post(lp->index, &h->task) < 0)
+        free(h);
+}
 
 static void free_entry(void *v) { free(v); }
 
@@ -33,7 +87,7 @@ void rt_presence_fini(void)
 
 bool rt_presence_connect(const char *user_id, int max)
 {
-    bool ok = true;
+    bool ok = true, first = false;
     uv_mutex_lock(&P_mu);
     presence_t *p = hmap_get(&P_map, user_id);
     if (!p) {
@@ -45,22 +99,33 @@ bool rt_presence_connect(const char *user_id, int max)
     if (max > 0 && p->sockets >= max) {
         ok = false;
     } else {
-        p->sockets++;
+        first = p->sockets++ == 0;
         p->last_seen_ms = clock_now_ms();
     }
+    int64_t at = p->last_seen_ms;
     uv_mutex_unlock(&P_mu);
+    if (first) {
+        cluster_presence(user_id, true, at);
+        hook_post(user_id, true, at);
+    }
     return ok;
 }
 
 void rt_presence_disconnect(const char *user_id)
 {
+    bool last = false;
+    int64_t at = 0;
     uv_mutex_lock(&P_mu);
     presence_t *p = hmap_get(&P_map, user_id);
     if (p && p->sockets > 0) {
-        p->sockets--;
-        p->last_seen_ms = clock_now_ms();
+        last = --p->sockets == 0;
+        at = p->last_seen_ms = clock_now_ms();
     }
     uv_mutex_unlock(&P_mu);
+    if (last) {
+        cluster_presence(user_id, false, at);
+        hook_post(user_id, false, at);
+    }
 }
 
 void realtime_presence_get(const char *user_id, realtime_presence_t *out)
@@ -73,4 +138,6 @@ void realtime_presence_get(const char *user_id, realtime_presence_t *out)
         out->last_seen_ms = p->last_seen_ms;
     }
     uv_mutex_unlock(&P_mu);
+    if (!out->online)
+        cluster_presence_merge(user_id, out); /* other nodes (Redis) */
 }

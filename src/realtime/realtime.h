@@ -61,6 +61,9 @@ void realtime_polling(http_req_t *req);
  * connection-state recovery. Callable from any thread. 0, or -1 when the
  * room or event name is invalid. */
 int realtime_publish(const char *room, const char *event, json_t *payload);
+/* The same, this process only: the entry point for messages from other
+ * cluster nodes (cluster/), which must not go back to Redis. */
+int realtime_publish_local(const char *room, const char *event, json_t *payload);
 
 /* Whether `user_id` may join `room`. Runs in a coroutine on the socket's
  * loop (it may query the store). Without a callback, or when it returns
@@ -71,6 +74,7 @@ void realtime_set_entitlement(realtime_entitlement_fn fn);
 /* Removes every socket of `user_id` from `room`, on every loop (a member
  * removed from a conversation). Callable from any thread. */
 void realtime_room_remove_user(const char *room, const char *user_id);
+void realtime_room_remove_user_local(const char *room, const char *user_id); /* cluster/ */
 
 /* Custom events (messaging registers "message:send" …). The handler runs
  * in a coroutine on the socket's loop; events of one socket are handled
@@ -92,5 +96,12 @@ typedef struct {
 
 /* Thread-safe. */
 void realtime_presence_get(const char *user_id, realtime_presence_t *out);
+
+/* Called when a user comes online (first socket) or goes offline (last
+ * socket gone), in a coroutine of its own on the loop where it happened,
+ * so it may query the store (messaging fans out presence:update). Not
+ * called while the server shuts down. Set before the server starts. */
+typedef void (*realtime_presence_fn)(const char *user_id, bool online, int64_t last_seen_ms);
+void realtime_set_presence_hook(realtime_presence_fn fn);
 
 #endif

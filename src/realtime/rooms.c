@@ -13,6 +13,8 @@
  */
 #include "realtime/rt_int.h"
 
+#include "cluster/cluster.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,7 +195,16 @@ static int encode_head(buf_t *b, const char *event, json_t *payload)
     return b->data ? 0 : -1;
 }
 
+/* Cluster seam: other nodes get it through cluster/ (no-op when off). */
 int realtime_publish(const char *room, const char *event, json_t *payload)
+{
+    if (!room || !rt_room_name_ok(room) || !event_ok(event))
+        return -1;
+    cluster_publish(room, event, payload);
+    return RT.loops ? realtime_publish_local(room, event, payload) : cluster_enabled() ? 0 : -1;
+}
+
+int realtime_publish_local(const char *room, const char *event, json_t *payload)
 {
     if (!room || !rt_room_name_ok(room) || !event_ok(event) || !RT.loops)
         return -1;
@@ -254,6 +265,13 @@ static void remove_run(rt_task_t *t)
 }
 
 void realtime_room_remove_user(const char *room, const char *user_id)
+{
+    if (room && user_id)
+        cluster_room_remove(room, user_id);
+    realtime_room_remove_user_local(room, user_id);
+}
+
+void realtime_room_remove_user_local(const char *room, const char *user_id)
 {
     if (!room || !user_id || !RT.loops)
         return;
