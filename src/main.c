@@ -10,11 +10,14 @@
  * Exit status: 0 success, 1 runtime failure, 2 bad usage or configuration.
  */
 #include "accounts/accounts.h"
+#include "accounts/cleanup.h"
+#include "accounts/mailer.h"
 #include "api/api.h"
 #include "auth/access.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "http/router.h"
+#include "cluster/cluster.h"
 #include "http/server.h"
 #include "places/places.h"
 #include "api/trips_jobs.h"
@@ -24,6 +27,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void usage(void)
@@ -35,6 +39,7 @@ static void usage(void)
            "  migrate    apply database migrations and exit\n"
            "  routes     print every route the server answers\n"
            "  import-osm FILE.osm.pbf [--if-empty]: load places and the routing graph\n"
+           "  import-events FILE.ics [--source NAME]: load local events (iCalendar)\n"
            "  user       user create [--admin] --email E --password P: add an account\n"
            "  bench-planner DIR  solve the TOPTW benchmark in DIR (data/toptw) and report gaps\n"
            "  worker     run jobs: [--queues a,b] [--concurrency N] [--lease-ms N]\n"
@@ -158,9 +163,21 @@ int main(int argc, char **argv)
         return accounts_cli(argc - first, argv + first);
     if (strcmp(cmd, "import-osm") == 0)
         return places_import_main(argc - first, argv + first);
+    if (strcmp(cmd, "import-events") == 0)
+        return events_import_main(argc - first, argv + first);
     if (strcmp(cmd, "worker") == 0 || strcmp(cmd, "jobs") == 0) {
         trips_jobs_register(); /* the application's job types */
-        return queue_cli(cmd, argc - first, argv + first);
+        accounts_cleanup_register();
+        mailer_register(); /* EMAIL_SEND, SMS_SEND */
+        /* cluster mode: a worker's realtime_publish goes through Redis */
+        const char *db = getenv("DATABASE_URL");
+        bool cl = strcmp(cmd, "worker") == 0 && db && strncmp(db, "postgres", 8) == 0;
+        if (cl && cluster_start(getenv("REDIS_URL"), CLUSTER_PUBLISH) < 0)
+            return 2;
+        int qrc = queue_cli(cmd, argc - first, argv + first);
+        if (cl)
+            cluster_stop();
+        return qrc;
     }
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0) {
         fprintf(stderr, "travloc: unknown command '%s' (see 'travloc help')\n", cmd);

@@ -24,8 +24,14 @@ static const table_t tables[] = {
     {auth_routes, &auth_routes_count},
     {users_routes, &users_routes_count},
     {admin_routes, &admin_routes_count},
+    {acc_maint_routes, &acc_maint_routes_count},
     {jobs_admin_routes, &jobs_admin_routes_count},
     {trips_routes, &trips_routes_count},
+    {notifications_routes, &notifications_routes_count},
+    {planner_routes, &planner_routes_count},
+    {recommend_routes, &recommend_routes_count},
+    {events_routes, &events_routes_count},
+    {messages_routes, &messages_routes_count},
 };
 
 static route_t *all;
@@ -35,6 +41,12 @@ int api_routes_init(void)
 {
     if (all)
         return 0;
+    if (messages_realtime_init() < 0)
+        return -1;
+    if (planner_jobs_register() < 0) /* job types run by serve and worker */
+        return -1;
+    if (notifications_jobs_register() < 0) /* NOTIFICATION_SEND, REPORT_GENERATION, DATA_SYNC */
+        return -1;
     int n = 0;
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         n += *tables[i].count;

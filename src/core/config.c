@@ -44,6 +44,10 @@ static const opt_t opts[] = {
     {"--access-ttl-s", "TRAVLOC_ACCESS_TTL_S", OPT_INT, O(access_ttl_s), 10, 86400, "access token lifetime in seconds"},
     {"--smtp-url", "SMTP_URL", OPT_STR, O(smtp_url), 0, 0, "smtp://host:port for outgoing mail (default: maildir under the data dir)"},
     {"--mail-from", "TRAVLOC_MAIL_FROM", OPT_STR, O(mail_from), 0, 0, "From: address of outgoing mail"},
+    {"--sms-url", "SMS_URL", OPT_STR, O(sms_url), 0, 0, "http(s):// SMS provider endpoint, POSTed JSON {to, body, from?} (default: outbox files under the data dir)"},
+    {"--sms-token", "SMS_TOKEN", OPT_STR, O(sms_token), 0, 0, "bearer token sent to the SMS provider"},
+    {"--sms-from", "SMS_FROM", OPT_STR, O(sms_from), 0, 0, "sender id sent to the SMS provider as \"from\""},
+    {"--mfa-key", "MFA_KEY", OPT_STR, O(mfa_key), 0, 0, "base64 32-byte key encrypting MFA secrets (default: kept in the database)"},
     {"--password-cost", "TRAVLOC_PASSWORD_COST", OPT_STR, O(password_cost), 0, 0, "Argon2id cost: interactive (default) or min (tests only)"},
     {"--oidc-providers", "TRAVLOC_OIDC_PROVIDERS", OPT_STR, O(oidc_providers), 0, 0, "JSON file of social-login providers"},
     {"--rt-ping-interval-ms", "TRAVLOC_RT_PING_INTERVAL_MS", OPT_INT, O(rt_ping_interval_ms), 50, 3600000, "real-time heartbeat: pingInterval"},
@@ -52,6 +56,20 @@ static const opt_t opts[] = {
     {"--rt-recovery-window-s", "TRAVLOC_RT_RECOVERY_WINDOW_S", OPT_INT, O(rt_recovery_window_s), 1, 86400, "connection-state recovery window"},
     {"--rt-events-per-s", "TRAVLOC_RT_EVENTS_PER_S", OPT_INT, O(rt_events_per_s), 1, 1000000, "events per second per socket before it is cut off"},
     {"--rt-max-sockets-per-user", "TRAVLOC_RT_MAX_SOCKETS_PER_USER", OPT_INT, O(rt_max_sockets_per_user), 1, 100000, "real-time connections per user"},
+    {"--webpush-vapid-key", "TRAVLOC_WEBPUSH_VAPID_KEY", OPT_STR, O(webpush_vapid_key), 0, 0, "Web Push: PEM file of the VAPID P-256 private key"},
+    {"--webpush-subject", "TRAVLOC_WEBPUSH_SUBJECT", OPT_STR, O(webpush_subject), 0, 0, "Web Push: VAPID subject (mailto:... or https://...)"},
+    {"--webpush-hosts", "TRAVLOC_WEBPUSH_HOSTS", OPT_STR, O(webpush_hosts), 0, 0, "Web Push: accepted endpoint hosts, comma separated (default: the browsers' push services)"},
+    {"--fcm-credentials", "TRAVLOC_FCM_CREDENTIALS", OPT_STR, O(fcm_credentials), 0, 0, "FCM: service-account JSON file"},
+    {"--fcm-url", "TRAVLOC_FCM_URL", OPT_STR, O(fcm_url), 0, 0, "FCM: messages:send URL (default from project_id)"},
+    {"--fcm-token-url", "TRAVLOC_FCM_TOKEN_URL", OPT_STR, O(fcm_token_url), 0, 0, "FCM: OAuth2 token URL (default: token_uri of the credentials)"},
+    {"--apns-url", "TRAVLOC_APNS_URL", OPT_STR, O(apns_url), 0, 0, "APNs: base URL (default https://api.push.apple.com)"},
+    {"--apns-key", "TRAVLOC_APNS_KEY", OPT_STR, O(apns_key), 0, 0, "APNs: .p8 PEM file of the token-signing key"},
+    {"--apns-key-id", "TRAVLOC_APNS_KEY_ID", OPT_STR, O(apns_key_id), 0, 0, "APNs: key id (JWT kid)"},
+    {"--apns-team-id", "TRAVLOC_APNS_TEAM_ID", OPT_STR, O(apns_team_id), 0, 0, "APNs: team id (JWT iss)"},
+    {"--apns-topic", "TRAVLOC_APNS_TOPIC", OPT_STR, O(apns_topic), 0, 0, "APNs: apns-topic (the app's bundle id)"},
+    {"--push-ca-file", "TRAVLOC_PUSH_CA_FILE", OPT_STR, O(push_ca_file), 0, 0, "CA bundle trusted for push providers (default: system)"},
+    {"--push-timeout-ms", "TRAVLOC_PUSH_TIMEOUT_MS", OPT_INT, O(push_timeout_ms), 100, 600000, "push provider request timeout"},
+    {"--push-retry-ms", "TRAVLOC_PUSH_RETRY_MS", OPT_INT, O(push_retry_ms), 10, 3600000, "base backoff between delivery attempts"},
     {"--access-log", "TRAVLOC_ACCESS_LOG", OPT_BOOL, O(access_log), 0, 0, "write an access log line per request (1/0)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -166,6 +184,8 @@ int config_init(config_t *c, char *err, size_t errlen)
     c->rt_recovery_window_s = 120;
     c->rt_events_per_s = 50;
     c->rt_max_sockets_per_user = 20;
+    c->push_timeout_ms = 10000;
+    c->push_retry_ms = 5000;
     if (!(c->listen = strdup("127.0.0.1:8080")) || !(c->data_dir = strdup("var")) ||
         !(c->cors_origins = strdup("")))
         return -1;
@@ -225,8 +245,24 @@ void config_free(config_t *c)
     free(c->jwt_old_keys);
     free(c->smtp_url);
     free(c->mail_from);
+    free(c->sms_url);
+    free(c->sms_token);
+    free(c->sms_from);
+    free(c->mfa_key);
     free(c->password_cost);
     free(c->oidc_providers);
+    free(c->webpush_vapid_key);
+    free(c->webpush_subject);
+    free(c->webpush_hosts);
+    free(c->fcm_credentials);
+    free(c->fcm_url);
+    free(c->fcm_token_url);
+    free(c->apns_url);
+    free(c->apns_key);
+    free(c->apns_key_id);
+    free(c->apns_team_id);
+    free(c->apns_topic);
+    free(c->push_ca_file);
     memset(c, 0, sizeof *c);
 }
 

@@ -41,6 +41,10 @@ typedef struct {
     int access_ttl_s;        /* access token lifetime */
     char *smtp_url;          /* smtp://… sends mail; NULL = maildir under data_dir/mail */
     char *mail_from;         /* From: address of outgoing mail */
+    char *sms_url;           /* http(s) SMS provider; NULL = outbox files under data_dir/sms */
+    char *sms_token;         /* Authorization: Bearer for sms_url */
+    char *sms_from;          /* "from" sent to the SMS provider */
+    char *mfa_key;           /* base64 32 bytes for MFA secrets; NULL = kept in the database */
     char *password_cost;     /* "interactive" (default) or "min" (tests only) */
     char *oidc_providers;    /* JSON file describing social-login providers */
     /* real-time engine (realtime/) */
@@ -50,6 +54,21 @@ typedef struct {
     int rt_recovery_window_s;    /* connection-state recovery window */
     int rt_events_per_s;         /* events per second per socket */
     int rt_max_sockets_per_user;
+    /* push notification providers (notify/) */
+    char *webpush_vapid_key;     /* PEM file: EC P-256 private key (VAPID) */
+    char *webpush_subject;       /* VAPID "sub": mailto: or https: */
+    char *webpush_hosts;         /* push services subscriptions may name; NULL = the browsers' */
+    char *fcm_credentials;       /* service-account JSON file */
+    char *fcm_url;               /* messages:send URL; NULL = from project_id */
+    char *fcm_token_url;         /* OAuth2 token URL; NULL = token_uri */
+    char *apns_url;              /* NULL = https://api.push.apple.com */
+    char *apns_key;              /* .p8 PEM file: EC P-256 private key */
+    char *apns_key_id;
+    char *apns_team_id;
+    char *apns_topic;            /* the app's bundle id */
+    char *push_ca_file;          /* CA bundle for provider TLS; NULL = system */
+    int push_timeout_ms;
+    int push_retry_ms;           /* base backoff of delivery retries */
 } config_t;
 
 /* Fills defaults, then environment. Returns 0 or -1 with err set. */
