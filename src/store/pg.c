@@ -339,6 +339,14 @@ static void on_io(uv_poll_t *h, int status, int events)
     }
 }
 
+/* Server notices (e.g. "relation already exists, skipping" from the
+ * migrations' IF NOT EXISTS) are not errors: keep them off stderr. */
+static void notice_ignore(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static void conn_start(pgc_t *c)
 {
     pg_pool_t *p = c->pool;
@@ -349,6 +357,7 @@ static void conn_start(pgc_t *c)
         c->pg = NULL;
         return;
     }
+    PQsetNoticeProcessor(c->pg, notice_ignore, NULL);
     c->state = PC_CONNECTING;
     atomic_fetch_add(&p->store->reconnects, 1);
     connect_step(c);
@@ -598,6 +607,7 @@ static int block_connect(pg_pool_t *p, apierr_t *err)
     if (p->block)
         PQfinish(p->block);
     p->block = PQconnectdb(p->store->conninfo);
+    PQsetNoticeProcessor(p->block, notice_ignore, NULL);
     if (PQstatus(p->block) != CONNECTION_OK) {
         log_error("cannot connect to PostgreSQL", "\"error\":\"%.200s\"",
                   PQerrorMessage(p->block));
@@ -773,6 +783,7 @@ static int pg_open(store_t *s, char *err, size_t errlen)
 {
     s->conninfo = strdup(s->cfg->database_url);
     PGconn *pg = PQconnectdb(s->conninfo);
+    PQsetNoticeProcessor(pg, notice_ignore, NULL);
     if (PQstatus(pg) != CONNECTION_OK) {
         snprintf(err, errlen, "cannot connect to PostgreSQL: %s", PQerrorMessage(pg));
         size_t n = strlen(err);
