@@ -12,6 +12,10 @@
 #
 # PostgreSQL: DATABASE_URL_BASE (postgres://user@host:port) must point at a
 # server where the bench may create databases (scripts/services starts one).
+# There each line also gives, for the measured part (enqueue + processing),
+# transactions committed per job (pg_stat_database.xact_commit: includes
+# read-only statements) and WAL syncs per job (pg_stat_wal.wal_sync,
+# server-wide: the fsyncs that synchronous_commit waits for).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-build/travloc}
@@ -31,6 +35,13 @@ pending() {
     n=$((n + $(J list --queue "$1" --state "$st" --limit 1 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')))
   done
   echo "$n"
+}
+
+# Commits in database $1, WAL syncs and WAL KiB server-wide (a worker's
+# counters reach the views when it exits, hence read after the workers).
+pgstats() {
+  psql -qAt "$DATABASE_URL_BASE/postgres" -F ' ' -c "SELECT (SELECT xact_commit FROM pg_stat_database
+    WHERE datname = '$1'), wal_sync, wal_bytes / 1024 FROM pg_stat_wal"
 }
 
 run_one() {
@@ -55,20 +66,24 @@ run_one() {
   J enqueue --queue warm --type noop --count "$WARMUP" >/dev/null
   sleep 0.5
   until [ "$(pending warm)" = 0 ]; do sleep 0.2; done
-  local t0 t1
+  local t0 t1 before="" after=""
+  if [ "$backend" = postgres ]; then before=$(pgstats "$db"); fi
   t0=$(now_ms)
   J enqueue --queue bench --type noop --count "$JOBS" >/dev/null
   t1=$(now_ms)
   until [ "$(pending bench)" = 0 ]; do sleep 0.2; done
   for p in "${pids[@]}"; do kill -TERM "$p"; done
   wait "${pids[@]}" || true
+  if [ "$backend" = postgres ]; then after=$(pgstats "$db"); fi
   J stats --queue bench | python3 -c "
 import json, sys
 s = json.load(sys.stdin)['completed']
 print(json.dumps({'backend': '$backend', 'jobs': $JOBS, 'workers': $WORKERS, 'concurrency': $CONCURRENCY,
   'enqueue_jobs_per_s': round($JOBS * 1000 / max(1, $t1 - $t0)),
   'process_jobs_per_s': round(s['jobsPerSecond']),
-  'start_latency_p50_ms': s['waitMs']['p50'], 'start_latency_p99_ms': s['waitMs']['p99']}))"
+  'start_latency_p50_ms': s['waitMs']['p50'], 'start_latency_p99_ms': s['waitMs']['p99'],
+  **dict((k, round((b - a) / $JOBS, 3)) for k, a, b in zip(('commits_per_job', 'wal_syncs_per_job', 'wal_kb_per_job'),
+      [float(x) for x in '$before'.split()], [float(x) for x in '$after'.split()]))}))"
   rm -rf "$dir"
   if [ "$backend" = postgres ]; then psql -q "$DATABASE_URL_BASE/postgres" -c "DROP DATABASE $db" >/dev/null; fi
 }

@@ -12,7 +12,9 @@
  *
  * Every later change of an attempt (complete, fail, progress) is
  * conditional on (lease_owner, attempts, state = 'active'): a worker whose
- * lease was lost, or whose job was cancelled, changes nothing.
+ * lease was lost, or whose job was cancelled, changes nothing. On
+ * PostgreSQL a worker's turn completes its successes and claims the next
+ * jobs in one statement (queue__complete_claim), so one commit per turn.
  */
 #include "queue/queue_int.h"
 
@@ -43,6 +45,12 @@
 static const char *const PG_ONE =
     "WITH c AS (SELECT id FROM jobs WHERE queue = $5 AND " DUE ORDER " FOR UPDATE SKIP LOCKED) "
     "UPDATE jobs SET " SET_ACTIVE " FROM c WHERE jobs.id = c.id" PG_RETURNING;
+/* The same for a queue not claimed under its lock: skipped, in the claim
+ * itself, while paused or limited (the worker's plan may be stale). */
+static const char *const PG_ONE_FREE =
+    "WITH c AS (SELECT id FROM jobs WHERE queue = $5 AND " DUE " AND queue NOT IN " RESTRICTED
+    ORDER " FOR UPDATE SKIP LOCKED) UPDATE jobs SET " SET_ACTIVE " FROM c WHERE jobs.id = c.id"
+    PG_RETURNING;
 static const char *const PG_ANY =
     "WITH c AS (SELECT id FROM jobs WHERE " DUE " AND queue NOT IN " RESTRICTED ORDER
     " FOR UPDATE SKIP LOCKED) UPDATE jobs SET " SET_ACTIVE " FROM c WHERE jobs.id = c.id" PG_RETURNING;
@@ -51,6 +59,9 @@ static const char *const PG_ANY =
 static const char *const SQ_ONE =
     "UPDATE jobs SET " SET_ACTIVE " WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_pending "
     "WHERE queue = $5 AND " DUE ORDER ")" RETURNING;
+static const char *const SQ_ONE_FREE =
+    "UPDATE jobs SET " SET_ACTIVE " WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_pending "
+    "WHERE queue = $5 AND " DUE " AND queue NOT IN " RESTRICTED ORDER ")" RETURNING;
 static const char *const SQ_ANY =
     "UPDATE jobs SET " SET_ACTIVE " WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_pending_any "
     "WHERE " DUE " AND queue NOT IN " RESTRICTED ORDER ")" RETURNING;
@@ -85,27 +96,9 @@ static int claimed_cmp(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-static int take(store_conn_t *db, const char *queue, const char *owner, int want, int64_t lease_ms,
-                int64_t now, queue_claimed_t **out, apierr_t *err)
+/* Moves the claimed rows (RETURNING order) into *out, sorted; frees r. */
+static int parse_claimed(store_res_t *r, int64_t now, queue_claimed_t **out, apierr_t *err)
 {
-    bool pg = queue__pg();
-    const char *sql = queue ? (pg ? PG_ONE : SQ_ONE) : (pg ? PG_ANY : SQ_ANY);
-    /* $5 (the queue) only exists in the one-queue texts: PostgreSQL must
-     * be able to type every parameter it is sent. */
-    store_arg_t a[] = {ARG_TEXT(owner), ARG_INT(now + lease_ms), ARG_INT(now), ARG_INT(want),
-                       ARG_TEXT(queue)};
-    store_res_t *r;
-    if (!pg) {
-        /* The probe uses $3 and maybe $5; unused arguments are ignored. */
-        if (store_query(db, queue ? SQ_PROBE_ONE : SQ_PROBE_ANY, a, 5, &r, err) < 0)
-            return -1;
-        int any = r->nrows;
-        store_res_free(r);
-        if (!any)
-            return 0;
-    }
-    if (store_query(db, sql, a, queue ? 5 : 4, &r, err) < 0)
-        return -1;
     int n = r->nrows;
     queue_claimed_t *c = n ? calloc((size_t)n, sizeof *c) : NULL;
     for (int i = 0; i < n && c; i++) {
@@ -131,6 +124,33 @@ static int take(store_conn_t *db, const char *queue, const char *owner, int want
         qsort(c, (size_t)n, sizeof *c, claimed_cmp);
     *out = c;
     return n;
+}
+
+/* `locked`: the caller holds the queue's job_queues row and checked it. */
+static int take(store_conn_t *db, const char *queue, bool locked, const char *owner, int want,
+                int64_t lease_ms, int64_t now, queue_claimed_t **out, apierr_t *err)
+{
+    bool pg = queue__pg();
+    const char *sql = !queue    ? (pg ? PG_ANY : SQ_ANY)
+                      : locked ? (pg ? PG_ONE : SQ_ONE)
+                               : (pg ? PG_ONE_FREE : SQ_ONE_FREE);
+    /* $5 (the queue) only exists in the one-queue texts: PostgreSQL must
+     * be able to type every parameter it is sent. */
+    store_arg_t a[] = {ARG_TEXT(owner), ARG_INT(now + lease_ms), ARG_INT(now), ARG_INT(want),
+                       ARG_TEXT(queue)};
+    store_res_t *r;
+    if (!pg) {
+        /* The probe uses $3 and maybe $5; unused arguments are ignored. */
+        if (store_query(db, queue ? SQ_PROBE_ONE : SQ_PROBE_ANY, a, 5, &r, err) < 0)
+            return -1;
+        int any = r->nrows;
+        store_res_free(r);
+        if (!any)
+            return 0;
+    }
+    if (store_query(db, sql, a, queue ? 5 : 4, &r, err) < 0)
+        return -1;
+    return parse_claimed(r, now, out, err);
 }
 
 static bool sqlite_idle(store_conn_t *db, const char *queue, apierr_t *err)
@@ -188,7 +208,7 @@ static int claim_limited(store_conn_t *db, const char *queue, const char *owner,
     int64_t now = clock_now_ms();
     in.now_window = queue_rate_window(now, interval);
     int budget = queue_claim_budget(&in);
-    if (budget > 0 && (n = take(db, queue, owner, budget, lease_ms, now, out, err)) < 0)
+    if (budget > 0 && (n = take(db, queue, true, owner, budget, lease_ms, now, out, err)) < 0)
         goto fail;
     if (n > 0 && in.rate_max > 0) {
         int used = in.rate_window == in.now_window ? in.rate_count : 0;
@@ -218,7 +238,7 @@ int queue__claim(store_conn_t *db, const char *queue, bool limited, const char *
         return 0;
     if (limited && queue)
         return claim_limited(db, queue, owner, want, lease_ms, out, err);
-    return take(db, queue, owner, want, lease_ms, clock_now_ms(), out, err);
+    return take(db, queue, false, owner, want, lease_ms, clock_now_ms(), out, err);
 }
 
 int queue__queue_rows(store_conn_t *db, queue_row_t **rows, apierr_t *err)
@@ -294,6 +314,90 @@ int queue__complete_many(store_conn_t *db, const queue_claimed_t *const *c,
     int rc = sql.data ? store_exec(db, sql.data, a, 2 + 3 * n, err)
                       : apierr_set(err, 500, "internal", "out of memory");
     buf_free(&sql);
+    return rc;
+}
+
+/* PostgreSQL: completes a worker's finished attempts and claims the next
+ * jobs in ONE statement, hence one commit (one WAL flush) per worker turn
+ * instead of two. The outcomes travel as three arrays (ids, attempts,
+ * results) so that the text, and its prepared statement, never varies.
+ * The claim half sees the statement's snapshot: the rows it completes are
+ * active, the rows it claims pending, so the two never touch one row. The
+ * one-queue form checks in SQL that the queue is neither paused nor
+ * limited (limited queues go through claim_limited). */
+#define PG_DONE_CTE                                                                            \
+    "WITH done AS (UPDATE jobs SET state = 'completed', result = v.result, progress = 100, "   \
+    "finished_at = $3, updated_at = $3, lease_owner = NULL, lease_until = NULL "              \
+    "FROM unnest(CAST($5 AS TEXT[]), CAST($6 AS INTEGER[]), CAST($7 AS TEXT[])) "             \
+    "AS v(id, attempt, result) WHERE jobs.id = v.id AND jobs.lease_owner = $1 AND "           \
+    "jobs.attempts = v.attempt AND jobs.state = 'active' RETURNING 1), "
+static const char *const PG_DONE_ANY =
+    PG_DONE_CTE "c AS (SELECT id FROM jobs WHERE " DUE " AND queue NOT IN " RESTRICTED ORDER
+    " FOR UPDATE SKIP LOCKED) UPDATE jobs SET " SET_ACTIVE " FROM c WHERE jobs.id = c.id" PG_RETURNING;
+static const char *const PG_DONE_ONE =
+    PG_DONE_CTE "c AS (SELECT id FROM jobs WHERE queue = $8 AND " DUE " AND queue NOT IN "
+    RESTRICTED ORDER " FOR UPDATE SKIP LOCKED) UPDATE jobs SET " SET_ACTIVE
+    " FROM c WHERE jobs.id = c.id" PG_RETURNING;
+
+/* Appends a PostgreSQL array literal of text elements (NULL stays NULL). */
+static void pg_text_array(buf_t *b, const char *const *v, int n)
+{
+    buf_puts(b, "{");
+    for (int i = 0; i < n; i++) {
+        if (i)
+            buf_puts(b, ",");
+        if (!v[i]) {
+            buf_puts(b, "NULL");
+            continue;
+        }
+        buf_puts(b, "\"");
+        for (const char *p = v[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                buf_puts(b, "\\");
+            buf_append(b, p, 1);
+        }
+        buf_puts(b, "\"");
+    }
+    buf_puts(b, "}");
+}
+
+int queue__complete_claim(store_conn_t *db, const queue_claimed_t *const *done,
+                          const char *const *results, int ndone, const char *queue,
+                          const char *owner, int want, int64_t lease_ms, queue_claimed_t **out,
+                          apierr_t *err)
+{
+    *out = NULL;
+    if (!queue__pg())
+        return apierr_set(err, 500, "internal", "complete-and-claim is PostgreSQL only");
+    buf_t ids = BUF_INIT, attempts = BUF_INIT, res = BUF_INIT;
+    const char **idv = ndone ? malloc((size_t)ndone * sizeof *idv) : NULL;
+    if (ndone && !idv)
+        return apierr_set(err, 500, "internal", "out of memory");
+    buf_puts(&attempts, "{");
+    for (int i = 0; i < ndone; i++) {
+        idv[i] = done[i]->id;
+        buf_printf(&attempts, "%s%d", i ? "," : "", done[i]->attempt);
+    }
+    buf_puts(&attempts, "}");
+    pg_text_array(&ids, idv, ndone);
+    pg_text_array(&res, results, ndone);
+    free(idv);
+    int rc;
+    if (!ids.data || !attempts.data || !res.data) {
+        rc = apierr_set(err, 500, "internal", "out of memory");
+    } else {
+        int64_t now = clock_now_ms();
+        store_arg_t a[] = {ARG_TEXT(owner), ARG_INT(now + lease_ms), ARG_INT(now),
+                           ARG_INT(want > 0 ? want : 0), ARG_TEXT(ids.data),
+                           ARG_TEXT(attempts.data), ARG_TEXT(res.data), ARG_TEXT(queue)};
+        store_res_t *r;
+        rc = store_query(db, queue ? PG_DONE_ONE : PG_DONE_ANY, a, queue ? 8 : 7, &r, err);
+        if (rc == 0)
+            rc = parse_claimed(r, now, out, err);
+    }
+    buf_free(&ids);
+    buf_free(&attempts);
+    buf_free(&res);
     return rc;
 }
 

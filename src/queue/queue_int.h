@@ -32,7 +32,8 @@ void queue__claimed_free(queue_claimed_t *c, int n);
 
 /* Claims up to `want` due jobs from `queue` (NULL: every queue without
  * limits or pause) for `owner`, leased until now + lease_ms. Applies the
- * queue's concurrency and rate limits when `limited`. Returns how many
+ * queue's concurrency and rate limits when `limited`; without `limited` a
+ * queue that is paused or has limits yields nothing. Returns how many
  * (*out malloc'd, sorted by priority then run_at), or -1. */
 int queue__claim(store_conn_t *db, const char *queue, bool limited, const char *owner, int want,
                  int64_t lease_ms, queue_claimed_t **out, apierr_t *err);
@@ -51,6 +52,15 @@ int queue__complete(store_conn_t *db, const queue_claimed_t *c, const char *owne
 /* Completes up to 16 attempts in one statement (same conditions). */
 int queue__complete_many(store_conn_t *db, const queue_claimed_t *const *c,
                          const char *const *results, int n, const char *owner, apierr_t *err);
+/* PostgreSQL only: completes `ndone` finished attempts (as
+ * queue__complete_many, any number) and claims up to `want` jobs from
+ * `queue` (NULL: every queue without limits or pause; a named queue only
+ * while it has neither) in one statement, one commit. Returns how many
+ * were claimed (*out as queue__claim), or -1 with nothing changed. */
+int queue__complete_claim(store_conn_t *db, const queue_claimed_t *const *done,
+                          const char *const *results, int ndone, const char *queue,
+                          const char *owner, int want, int64_t lease_ms, queue_claimed_t **out,
+                          apierr_t *err);
 int queue__fail(store_conn_t *db, const queue_claimed_t *c, const char *owner,
                 const char *error, bool fatal, apierr_t *err);
 int queue__extend(store_conn_t *db, const char *owner, int64_t until, apierr_t *err);

@@ -8,18 +8,24 @@
  * short list until an idle callback, on the loop's own stack, spawns one
  * coroutine per job; the handler runs there and may use the store. When
  * it returns, its outcome waits in a list that the driver's next turn
- * stores for all finished jobs at once (successes 16 to a statement; on
- * SQLite in the same transaction as the next claim), always conditional on
- * this worker still holding the attempt. While jobs run the driver extends
+ * stores for all finished jobs at once, with one commit for the outcomes
+ * and the next claim (SQLite: one transaction; PostgreSQL: one statement
+ * that completes the successes and claims, so with synchronous_commit one
+ * WAL flush per turn), always conditional on this worker still holding
+ * the attempt. The queue settings that plan a claim are re-read at most
+ * every ROWS_TTL_MS (the claim SQL re-checks pause and limits itself). While jobs run the driver extends
  * their leases (one UPDATE per worker), fails attempts past their timeout,
  * and on the worker that does maintenance reaps expired leases, applies
  * retention and fires cron ticks.
+ *
+ * The turn itself (outcomes and claims) is in worker_claim.c; the state
+ * both files share is in worker_int.h.
  *
  * Ownership: the worker owns its job_run_t records (freed when each job's
  * coroutine finishes) and itself (freed by worker_stop once idle).
  * Everything here runs on the worker's loop thread.
  */
-#include "queue/queue_int.h"
+#include "queue/worker_int.h"
 
 #include "core/clock.h"
 #include "core/coro.h"
@@ -33,39 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-typedef struct worker worker_t;
-
-typedef struct job_run {
-    worker_t *w;
-    queue_claimed_t c;
-    queue_job_t job;
-    bool timed_out;
-    int rc;                      /* outcome, once the handler returned */
-    char *result;                /* serialised result (malloc'd) or NULL */
-    struct job_run *next, *prev;
-} job_run_t;
-
-struct worker {
-    uv_loop_t *loop;
-    queue_worker_opts_t opts;
-    char *queues_buf;
-    char *queues[32];
-    int nqueues;                 /* 0 = every queue */
-    char owner[128];
-    int slots, running, npending;
-    coro_t *driver;
-    bool driver_done, sleeping, stopping;
-    uv_timer_t timer;
-    uv_idle_t starter;
-    int open_handles;
-    job_run_t *pending;          /* claimed, not started (LIFO is fine: sorted batches are short) */
-    job_run_t *runs;             /* running */
-    job_run_t *finished;         /* handler returned, outcome not yet stored */
-    int nfinished;
-    int nflushing;               /* outcomes being written right now */
-    int64_t next_extend, next_reap, next_retention, next_counts, next_sched;
-};
 
 static _Thread_local worker_t *tl_worker;
 
@@ -126,129 +99,6 @@ static void driver_wait(worker_t *w, int64_t ms)
 
 /* ---- running jobs ------------------------------------------------------------------------ */
 
-static void free_run(job_run_t *r)
-{
-    free(r->c.queue);
-    free(r->c.type);
-    free(r->c.payload);
-    free(r->result);
-    free(r);
-}
-
-/* Stores the outcomes of finished jobs, all in one transaction (one
- * commit for a whole batch instead of one per job). On failure nothing is
- * lost: the outcomes stay queued and are tried again next turn; if that
- * keeps failing the leases lapse and the jobs run again elsewhere. */
-/* The outcome UPDATEs of a detached list of finished jobs: successes 16
- * to a statement, failures one by one. */
-static int flush_write(worker_t *w, const job_run_t *list, store_conn_t *db, apierr_t *err)
-{
-    const queue_claimed_t *ok[16];
-    const char *results[16];
-    int n = 0;
-    for (const job_run_t *r = list; r; r = r->next) {
-        if (r->timed_out)
-            continue;
-        if (r->rc == QUEUE_OK) {
-            ok[n] = &r->c;
-            results[n++] = r->result;
-            if (n == 16) {
-                if (queue__complete_many(db, ok, results, n, w->owner, err) < 0)
-                    return -1;
-                n = 0;
-            }
-        } else if (queue__fail(db, &r->c, w->owner, r->job.error[0] ? r->job.error : "failed",
-                               r->rc == QUEUE_FATAL, err) < 0) {
-            return -1;
-        }
-    }
-    return queue__complete_many(db, ok, results, n, w->owner, err);
-}
-
-/* True when flush_write is a single statement (no transaction needed). */
-static bool flush_single(const job_run_t *list)
-{
-    int n = 0;
-    for (const job_run_t *r = list; r; r = r->next)
-        if (!r->timed_out && (r->rc != QUEUE_OK || ++n > 16))
-            return false;
-    return true;
-}
-
-/* Jobs keep finishing while a PostgreSQL write is in flight (the driver
- * yields), so a flush works on the list it detached; their slots stay
- * counted (nflushing) until the outcome is stored or put back. */
-typedef struct {
-    job_run_t *head;
-    int n;
-} detached_t;
-
-static detached_t detach(worker_t *w)
-{
-    detached_t d = {w->finished, w->nfinished};
-    w->finished = NULL;
-    w->nfinished = 0;
-    w->nflushing += d.n;
-    return d;
-}
-
-static void put_back(worker_t *w, detached_t *d)
-{
-    job_run_t **end = &w->finished;
-    while (*end)
-        end = &(*end)->next;
-    *end = d->head;
-    w->nfinished += d->n;
-    w->nflushing -= d->n;
-    *d = (detached_t){0};
-}
-
-static void release_detached(worker_t *w, detached_t *d)
-{
-    while (d->head) {
-        job_run_t *r = d->head;
-        d->head = r->next;
-        free_run(r);
-    }
-    w->nflushing -= d->n;
-    *d = (detached_t){0};
-}
-
-static void flush_done(worker_t *w)
-{
-    detached_t d = detach(w);
-    release_detached(w, &d);
-}
-
-/* Stores the outcomes of finished jobs, all in one transaction (one
- * commit for a whole batch instead of one per job). On failure nothing is
- * lost: the outcomes go back on the list and are tried again next turn;
- * if that keeps failing the leases lapse and the jobs run again elsewhere. */
-static void flush_outcomes(worker_t *w)
-{
-    if (!w->finished)
-        return;
-    store_conn_t *db = loop_ctx_get()->db;
-    apierr_t err = {0};
-    detached_t d = detach(w);
-    if (flush_single(d.head)) {
-        if (flush_write(w, d.head, db, &err) < 0)
-            goto fail;
-    } else {
-        if (store_begin(db, true, &err) < 0 || flush_write(w, d.head, db, &err) < 0) {
-            store_rollback(db);
-            goto fail;
-        }
-        if (store_commit(db, &err) < 0)
-            goto fail;
-    }
-    release_detached(w, &d);
-    return;
-fail:
-    log_warn("cannot record job outcomes", "\"jobs\":%d,\"error\":\"%s\"", d.n, err.message);
-    apierr_clear(&err);
-    put_back(w, &d);
-}
 
 static void job_main(void *arg)
 {
@@ -296,7 +146,7 @@ static void job_done(void *arg)
     kick(w);
 }
 
-static void on_start(uv_idle_t *h)
+void queue__start_jobs(uv_idle_t *h)
 {
     worker_t *w = h->data;
     uv_idle_stop(h);
@@ -319,163 +169,6 @@ static void on_start(uv_idle_t *h)
         }
         coro_resume(co);
     }
-}
-
-/* ---- claiming ---------------------------------------------------------------------------- */
-
-/* A batch of claimed jobs not yet handed to the starter. */
-typedef struct {
-    job_run_t *head, *tail;
-    int n;
-} batch_t;
-
-static int claim_into(worker_t *w, const char *queue, bool limited, int want, batch_t *b)
-{
-    if (want <= 0)
-        return 0;
-    queue_claimed_t *c;
-    apierr_t err = {0};
-    int n = queue__claim(loop_ctx_get()->db, queue, limited, w->owner, want, w->opts.lease_ms, &c,
-                         &err);
-    if (n < 0) {
-        log_warn("job claim failed", "\"error\":\"%s\"", err.message);
-        apierr_clear(&err);
-        return -1;
-    }
-    for (int i = 0; i < n; i++) {
-        job_run_t *r = calloc(1, sizeof *r);
-        if (!r) { /* out of memory: the lease will lapse and the job rerun */
-            free(c[i].queue);
-            free(c[i].type);
-            free(c[i].payload);
-            continue;
-        }
-        r->w = w;
-        r->c = c[i];
-        if (b->tail)
-            b->tail->next = r;
-        else
-            b->head = r;
-        b->tail = r;
-        b->n++;
-    }
-    free(c);
-    return n;
-}
-
-/* Hands a committed batch to the starter (keeps claim order). */
-static void batch_start(worker_t *w, batch_t *b)
-{
-    if (!b->head)
-        return;
-    job_run_t **end = &w->pending;
-    while (*end)
-        end = &(*end)->next;
-    *end = b->head;
-    w->npending += b->n;
-    uv_idle_start(&w->starter, on_start);
-    *b = (batch_t){0};
-}
-
-static void batch_drop(batch_t *b)
-{
-    while (b->head) {
-        job_run_t *r = b->head;
-        b->head = r->next;
-        free_run(r);
-    }
-    *b = (batch_t){0};
-}
-
-static const queue_row_t *find_row(const queue_row_t *rows, int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(rows[i].name, name) == 0)
-            return &rows[i];
-    return NULL;
-}
-
-/* Claims from the queues without limits (one statement each). */
-static void claim_free_queues(worker_t *w, const queue_row_t *rows, int nrows, int want,
-                              batch_t *b)
-{
-    if (w->nqueues == 0) {
-        claim_into(w, NULL, false, want, b);
-        return;
-    }
-    for (int i = 0; i < w->nqueues && b->n < want && !w->stopping; i++) {
-        const queue_row_t *q = find_row(rows, nrows, w->queues[i]);
-        if (!q || (!q->paused && !q->limited))
-            claim_into(w, w->queues[i], false, want - b->n, b);
-    }
-}
-
-/* One turn: store finished outcomes, claim jobs into the free slots.
- * On SQLite both happen in one transaction (one commit per turn);
- * queues with limits are claimed afterwards, each in its own. Returns
- * how many jobs were claimed. */
-static int claim_round(worker_t *w)
-{
-    store_conn_t *db = loop_ctx_get()->db;
-    bool together = !queue__pg() && w->finished;
-    if (!together)
-        flush_outcomes(w);
-    int free_slots = w->slots - w->running - w->npending - w->nflushing -
-                     (together ? 0 : w->nfinished);
-    if (free_slots <= 0) {
-        if (together)
-            flush_outcomes(w);
-        return 0;
-    }
-    queue_row_t *rows;
-    apierr_t err = {0};
-    int nrows = queue__queue_rows(db, &rows, &err);
-    if (nrows < 0) {
-        log_warn("cannot read queue settings", "\"error\":\"%s\"", err.message);
-        apierr_clear(&err);
-        if (together)
-            flush_outcomes(w);
-        return 0;
-    }
-    batch_t b = {0};
-    if (together) {
-        /* SQLite runs inline: nothing finishes meanwhile, but detach anyway. */
-        detached_t d = detach(w);
-        if (store_begin(db, true, &err) < 0 || flush_write(w, d.head, db, &err) < 0) {
-            store_rollback(db);
-            log_warn("cannot record job outcomes", "\"error\":\"%s\"", err.message);
-            apierr_clear(&err);
-            put_back(w, &d);
-            free(rows);
-            return 0;
-        }
-        claim_free_queues(w, rows, nrows, free_slots, &b);
-        if (store_commit(db, &err) < 0) {
-            log_warn("cannot record job outcomes", "\"error\":\"%s\"", err.message);
-            apierr_clear(&err);
-            batch_drop(&b);
-            put_back(w, &d);
-            free(rows);
-            return 0;
-        }
-        release_detached(w, &d);
-    } else {
-        claim_free_queues(w, rows, nrows, free_slots, &b);
-    }
-    int got = b.n;
-    batch_start(w, &b);
-    for (int i = 0; i < nrows && got < free_slots && !w->stopping; i++) {
-        bool served = w->nqueues == 0;
-        for (int k = 0; k < w->nqueues && !served; k++)
-            served = strcmp(w->queues[k], rows[i].name) == 0;
-        if (served && rows[i].limited && !rows[i].paused) {
-            claim_into(w, rows[i].name, true, free_slots - got, &b);
-            got += b.n;
-            batch_start(w, &b);
-        }
-    }
-    free(rows);
-    return got;
 }
 
 /* ---- housekeeping --------------------------------------------------------------------- */
@@ -524,7 +217,7 @@ static void housekeeping(worker_t *w)
             log_warn("cannot reap job leases", "\"error\":\"%s\"", err.message);
         apierr_clear(&err);
     }
-    if (queue__pg() && now >= w->next_counts) {
+    if (queue__pg() && w->counts && now >= w->next_counts) {
         w->next_counts = now + 5000;
         queue__counts_refresh(db);
     }
@@ -548,7 +241,7 @@ static void driver_main(void *arg)
     worker_t *w = arg;
     while (!w->stopping) {
         housekeeping(w);
-        int got = w->stopping ? 0 : claim_round(w);
+        int got = w->stopping ? 0 : queue__claim_round(w);
         if (w->stopping)
             break;
         if (got > 0 && w->running + w->npending + w->nfinished + w->nflushing < w->slots)
@@ -559,14 +252,14 @@ static void driver_main(void *arg)
         driver_wait(w, wait);
     }
     for (int tries = 0; w->running > 0 || w->npending > 0 || (w->finished && tries < 20);) {
-        flush_outcomes(w);
+        queue__flush_outcomes(w);
         if (w->finished && !w->running && !w->npending)
             tries++;
         housekeeping(w);
         if (w->running > 0 || w->npending > 0 || w->finished)
             driver_wait(w, w->opts.poll_ms);
     }
-    flush_done(w); /* if the database stayed away, the leases will lapse */
+    queue__flush_done(w); /* if the database stayed away, the leases will lapse */
 }
 
 static void driver_done(void *arg)
@@ -588,6 +281,7 @@ static worker_t *worker_new(uv_loop_t *loop, const queue_worker_opts_t *opts, in
     w->opts.maintenance = opts->maintenance && maintenance;
     w->opts.scheduler = opts->scheduler && maintenance;
     w->slots = slots > 0 ? slots : 1;
+    w->counts = true;
     if (opts->queues && *opts->queues) {
         w->queues_buf = strdup(opts->queues);
         for (char *save, *t = strtok_r(w->queues_buf, ",", &save); t && w->nqueues < 32;
@@ -630,6 +324,7 @@ static void closed_free(uv_handle_t *h)
     worker_t *w = h->data;
     if (--w->open_handles == 0) {
         free(w->queues_buf);
+        free(w->rows);
         free(w);
     }
 }
@@ -777,6 +472,7 @@ int queue_worker_run(store_t *store, const queue_worker_opts_t *opts, int grace_
         log_error("cannot start the worker", NULL);
         _exit(1);
     }
+    standalone->counts = false; /* no /metrics here: skip the whole-table count */
     log_info("worker started", "\"owner\":\"%s\",\"concurrency\":%d,\"backend\":\"%s\"",
              standalone->owner, standalone->slots, store_backend_name(store));
     while (!standalone->stopping)
