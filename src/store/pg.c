@@ -13,6 +13,7 @@
  * connection.
  */
 #include "store/driver.h"
+#include "store/pg_int.h"
 
 #include "core/coro.h"
 #include "core/log.h"
@@ -23,7 +24,6 @@
 #include <string.h>
 
 #define PREP_SLOTS 128
-#define MAX_ARGS 64
 
 typedef enum { PC_DOWN, PC_CONNECTING, PC_IDLE, PC_BUSY } pc_state_t;
 
@@ -69,23 +69,6 @@ struct pg_pool {
 
 static void conn_start(pgc_t *c);
 static void pool_kick(pg_pool_t *p);
-
-/* ---- errors ------------------------------------------------------------------ */
-
-static int map_result_error(const PGresult *r, PGconn *pg, apierr_t *err)
-{
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    if (state && strncmp(state, "23", 2) == 0)
-        return apierr_set(err, 409, "conflict", "the change conflicts with existing data");
-    if (!state || strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
-        PQstatus(pg) == CONNECTION_BAD)
-        return apierr_set(err, 503, "database_unavailable", "the database is not available");
-    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
-        return apierr_set(err, 503, "database_busy", "the database is busy; retry");
-    log_error("postgres error", "\"sqlstate\":\"%s\",\"error\":\"%.200s\"", state,
-              PQresultErrorMessage(r));
-    return apierr_set(err, 500, "internal", "internal database error");
-}
 
 /* ---- handles and waking ---------------------------------------------------------- */
 
@@ -339,14 +322,6 @@ static void on_io(uv_poll_t *h, int status, int events)
     }
 }
 
-/* Server notices (e.g. "relation already exists, skipping" from the
- * migrations' IF NOT EXISTS) are not errors: keep them off stderr. */
-static void notice_ignore(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
-}
-
 static void conn_start(pgc_t *c)
 {
     pg_pool_t *p = c->pool;
@@ -357,7 +332,7 @@ static void conn_start(pgc_t *c)
         c->pg = NULL;
         return;
     }
-    PQsetNoticeProcessor(c->pg, notice_ignore, NULL);
+    PQsetNoticeProcessor(c->pg, pg_notice_ignore, NULL);
     c->state = PC_CONNECTING;
     atomic_fetch_add(&p->store->reconnects, 1);
     connect_step(c);
@@ -462,89 +437,6 @@ static char *prepared_name(pgc_t *c, const char *sql, char name[24], bool *known
     return (char *)&c->prep[slot];
 }
 
-typedef struct {
-    const char *values[MAX_ARGS];
-    int lengths[MAX_ARGS];
-    int formats[MAX_ARGS];
-    char text[MAX_ARGS][32];
-} params_t;
-
-static int build_params(params_t *pp, const store_arg_t *args, int nargs)
-{
-    if (nargs > MAX_ARGS)
-        return -1;
-    for (int i = 0; i < nargs; i++) {
-        const store_arg_t *a = &args[i];
-        pp->formats[i] = 0;
-        pp->lengths[i] = 0;
-        switch (a->type) {
-        case SA_TEXT:
-            pp->values[i] = a->s;
-            break;
-        case SA_BLOB:
-            pp->values[i] = a->s;
-            pp->lengths[i] = (int)a->len;
-            pp->formats[i] = 1;
-            break;
-        case SA_INT:
-            snprintf(pp->text[i], 32, "%lld", (long long)a->i);
-            pp->values[i] = pp->text[i];
-            break;
-        case SA_BOOL:
-            pp->values[i] = a->i ? "t" : "f";
-            break;
-        case SA_REAL:
-            snprintf(pp->text[i], 32, "%.17g", a->d);
-            pp->values[i] = pp->text[i];
-            break;
-        default:
-            pp->values[i] = NULL;
-        }
-    }
-    return 0;
-}
-
-static void clear_result(void *r) { PQclear(r); }
-
-/* The result's values point into the PGresult (NUL-terminated text that
- * libpq keeps until PQclear), which the store_res_t now owns: one small
- * allocation for the pointer arrays, no copies. *r is NULL afterwards. */
-static store_res_t *convert(PGresult **rp)
-{
-    PGresult *r = *rp;
-    int nrows = PQntuples(r), ncols = PQnfields(r);
-    char *text;
-    store_res_t *res = store_res_packed(nrows, ncols, 0, &text);
-    if (!res)
-        return NULL;
-    for (int j = 0; j < ncols; j++)
-        res->names[j] = PQfname(r, j);
-    size_t k = 0;
-    for (int i = 0; i < nrows; i++)
-        for (int j = 0; j < ncols; j++, k++)
-            if (!PQgetisnull(r, i, j)) {
-                res->vals[k] = PQgetvalue(r, i, j);
-                res->lens[k] = (size_t)PQgetlength(r, i, j);
-            }
-    const char *n = PQcmdTuples(r);
-    res->changes = n && *n ? strtoll(n, NULL, 10) : 0;
-    res->hold = r;
-    res->hold_free = clear_result;
-    *rp = NULL;
-    return res;
-}
-
-/* On success with res, the result moves into *res and *r becomes NULL. */
-static int finish_result(PGresult **r, PGconn *pg, store_res_t **res, apierr_t *err)
-{
-    ExecStatusType st = *r ? PQresultStatus(*r) : PGRES_FATAL_ERROR;
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
-        return map_result_error(*r, pg, err);
-    if (res && !(*res = convert(r)))
-        return apierr_set(err, 500, "internal", "out of memory");
-    return 0;
-}
-
 static int async_query(pg_pool_t *p, const char *sql, const params_t *pp, int nargs,
                        store_res_t **res, apierr_t *err)
 {
@@ -576,7 +468,7 @@ static int async_query(pg_pool_t *p, const char *sql, const params_t *pp, int na
             goto out;
         }
         if (PQresultStatus(c->last) != PGRES_COMMAND_OK) {
-            rc = map_result_error(c->last, c->pg, err);
+            rc = pg_map_result_error(c->last, c->pg, err);
             goto out;
         }
         free(*slot);
@@ -589,7 +481,7 @@ static int async_query(pg_pool_t *p, const char *sql, const params_t *pp, int na
         rc = apierr_set(err, 503, "database_unavailable", "the database is not available");
         goto out;
     }
-    rc = finish_result(&c->last, c->pg, res, err);
+    rc = pg_finish_result(&c->last, c->pg, res, err);
 out:
     if (c->last) {
         PQclear(c->last);
@@ -607,7 +499,7 @@ static int block_connect(pg_pool_t *p, apierr_t *err)
     if (p->block)
         PQfinish(p->block);
     p->block = PQconnectdb(p->store->conninfo);
-    PQsetNoticeProcessor(p->block, notice_ignore, NULL);
+    PQsetNoticeProcessor(p->block, pg_notice_ignore, NULL);
     if (PQstatus(p->block) != CONNECTION_OK) {
         log_error("cannot connect to PostgreSQL", "\"error\":\"%.200s\"",
                   PQerrorMessage(p->block));
@@ -621,14 +513,14 @@ static int pg_query(store_conn_t *base, const char *sql, const store_arg_t *args
 {
     pg_pool_t *p = (pg_pool_t *)base;
     params_t pp;
-    if (build_params(&pp, args, nargs) < 0)
+    if (pg_build_params(&pp, args, nargs) < 0)
         return apierr_set(err, 500, "internal", "too many query arguments");
     if (p->loop && coro_current())
         return async_query(p, sql, &pp, nargs, res, err);
     if (block_connect(p, err) < 0)
         return -1;
     PGresult *r = PQexecParams(p->block, sql, nargs, NULL, pp.values, pp.lengths, pp.formats, 0);
-    int rc = finish_result(&r, p->block, res, err);
+    int rc = pg_finish_result(&r, p->block, res, err);
     PQclear(r);
     return rc;
 }
@@ -783,7 +675,7 @@ static int pg_open(store_t *s, char *err, size_t errlen)
 {
     s->conninfo = strdup(s->cfg->database_url);
     PGconn *pg = PQconnectdb(s->conninfo);
-    PQsetNoticeProcessor(pg, notice_ignore, NULL);
+    PQsetNoticeProcessor(pg, pg_notice_ignore, NULL);
     if (PQstatus(pg) != CONNECTION_OK) {
         snprintf(err, errlen, "cannot connect to PostgreSQL: %s", PQerrorMessage(pg));
         size_t n = strlen(err);
