@@ -258,26 +258,44 @@ void auth_mfa_confirm(http_req_t *req)
     http_send_json(req, 200, json_pack("{s:b, s:o}", "mfaEnabled", 1, "recoveryCodes", shown));
 }
 
-void auth_mfa_disable(http_req_t *req)
+/* The common start of disable and recovery-code regeneration: reads
+ * {code}, requires MFA to be on and spends the code (recovery codes only
+ * when allow_recovery). 0 when it passed; 1 when the request has been
+ * answered (bad body, 409, wrong code). */
+static int check_enabled_code(http_req_t *req, store_conn_t *db, bool allow_recovery)
 {
     apierr_t err = {0};
     const char *code;
     int rc = read_code(req, &code, &err);
     if (rc > 0)
-        return;
-    store_conn_t *db = acc_db();
+        return 1;
     store_res_t *r = NULL;
-    if (rc < 0 || load_mfa(db, req->user_id, &r, &err) < 0)
-        ACC_FAIL(req, &err);
+    if (rc < 0 || load_mfa(db, req->user_id, &r, &err) < 0) {
+        acc_fail(req, &err);
+        return 1;
+    }
     if (r->nrows != 1 || !store_bool(r, 0, 1)) {
         store_res_free(r);
         http_send_error(req, 409, "mfa_not_enabled", "two-factor sign-in is not on");
-        return;
+        return 1;
     }
-    rc = use_code(db, req->user_id, r, code, true, &err);
+    rc = use_code(db, req->user_id, r, code, allow_recovery, &err);
     store_res_free(r);
+    if (rc < 0) {
+        acc_fail(req, &err);
+        return 1;
+    }
+    return 0;
+}
+
+void auth_mfa_disable(http_req_t *req)
+{
+    apierr_t err = {0};
+    store_conn_t *db = acc_db();
+    if (check_enabled_code(req, db, true))
+        return;
     store_arg_t a[] = {ARG_TEXT(req->user_id)};
-    if (rc < 0 || store_exec(db, "DELETE FROM mfa WHERE user_id = $1", a, 1, &err) < 0)
+    if (store_exec(db, "DELETE FROM mfa WHERE user_id = $1", a, 1, &err) < 0)
         ACC_FAIL(req, &err);
     http_send_raw(req, 204, NULL, NULL, 0);
 }
@@ -289,23 +307,9 @@ void auth_mfa_disable(http_req_t *req)
 void auth_mfa_recovery(http_req_t *req)
 {
     apierr_t err = {0};
-    const char *code;
-    int rc = read_code(req, &code, &err);
-    if (rc > 0)
-        return;
     store_conn_t *db = acc_db();
-    store_res_t *r = NULL;
-    if (rc < 0 || load_mfa(db, req->user_id, &r, &err) < 0)
-        ACC_FAIL(req, &err);
-    if (r->nrows != 1 || !store_bool(r, 0, 1)) {
-        store_res_free(r);
-        http_send_error(req, 409, "mfa_not_enabled", "two-factor sign-in is not on");
+    if (check_enabled_code(req, db, false))
         return;
-    }
-    rc = use_code(db, req->user_id, r, code, false, &err);
-    store_res_free(r);
-    if (rc < 0)
-        ACC_FAIL(req, &err);
     json_t *shown;
     char *hj;
     if (new_recovery_codes(&shown, &hj) < 0) {
@@ -314,10 +318,10 @@ void auth_mfa_recovery(http_req_t *req)
     }
     store_arg_t a[] = {ARG_TEXT(req->user_id), ARG_TEXT(hj), ARG_INT(clock_now_ms())};
     store_res_t *u = NULL;
-    rc = store_query(db,
-                     "UPDATE mfa SET recovery = $2, updated_at = $3 WHERE user_id = $1 AND "
-                     "enabled = 1",
-                     a, 3, &u, &err);
+    int rc = store_query(db,
+                         "UPDATE mfa SET recovery = $2, updated_at = $3 WHERE user_id = $1 AND "
+                         "enabled = 1",
+                         a, 3, &u, &err);
     free(hj);
     bool done = rc == 0 && u->changes == 1;
     store_res_free(u);
