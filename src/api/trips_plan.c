@@ -207,23 +207,30 @@ static int day_store(store_conn_t *db, const char *tid, json_t *d, int64_t now, 
     return rc;
 }
 
-/* Tombstones live days whose date is not in `keep`; logs each. */
-static int days_prune(store_conn_t *db, const char *tid, json_t *keep, int64_t now, apierr_t *err)
+/* Tombstones the trip's live rows of `table` whose `key` column is not in
+ * `keep` (day plans by date, packing items by id) and logs each deletion
+ * as `entity`. table/key/entity are constants of this file, never input. */
+static int rows_prune(store_conn_t *db, const char *tid, const char *table, const char *key,
+                      const char *entity, json_t *keep, int64_t now, apierr_t *err)
 {
+    char sel[160], upd[200];
+    snprintf(sel, sizeof sel,
+             "SELECT id, %s, version FROM %s WHERE trip_id = $1 AND deleted_at IS NULL", key, table);
+    snprintf(upd, sizeof upd,
+             "UPDATE %s SET deleted_at = $2, updated_at = $2, version = version + 1 WHERE id = $1",
+             table);
     store_arg_t a[] = {ARG_TEXT(tid)};
     store_res_t *r = NULL;
-    if (store_query(db, "SELECT id, day, version FROM day_plans WHERE trip_id = $1 AND deleted_at IS NULL",
-                    a, 1, &r, err) < 0)
+    if (store_query(db, sel, a, 1, &r, err) < 0)
         return -1;
     int rc = 0;
     for (int i = 0; i < r->nrows && rc == 0; i++) {
         if (json_object_get(keep, store_val(r, i, 1)))
             continue;
         store_arg_t u[] = {ARG_TEXT(store_val(r, i, 0)), ARG_INT(now)};
-        rc = store_exec(db, "UPDATE day_plans SET deleted_at = $2, updated_at = $2, version = version + 1 WHERE id = $1",
-                        u, 2, err);
+        rc = store_exec(db, upd, u, 2, err);
         if (rc == 0)
-            rc = changes_log(db, tid, NULL, "dayPlan", store_val(r, i, 0), "delete",
+            rc = changes_log(db, tid, NULL, entity, store_val(r, i, 0), "delete",
                              store_int(r, i, 2) + 1, NULL, err);
     }
     store_res_free(r);
@@ -273,7 +280,7 @@ void itinerary_put(http_req_t *req)
     if (trip_bump_list(db, tid, "itinerary_version", &v, &err) < 0)
         goto fail;
     json_array_foreach(days, i, d) if (day_store(db, tid, d, now, &err) < 0) goto fail;
-    if (days_prune(db, tid, seen, now, &err) < 0 || sync_commit(db, &err) < 0)
+    if (rows_prune(db, tid, "day_plans", "day", "dayPlan", seen, now, &err) < 0 || sync_commit(db, &err) < 0)
         goto fail;
     send_list(req, itinerary_json(db, tid, &v, &err), v, &err);
     goto done;
@@ -389,29 +396,6 @@ static int item_store(store_conn_t *db, const char *tid, const item_t *it, int p
     return 0;
 }
 
-/* Tombstones live items whose id is not in `kept`; logs each. */
-static int items_prune(store_conn_t *db, const char *tid, json_t *kept, int64_t now, apierr_t *err)
-{
-    store_arg_t a[] = {ARG_TEXT(tid)};
-    store_res_t *old = NULL;
-    if (store_query(db, "SELECT id, version FROM packing_items WHERE trip_id = $1 AND deleted_at IS NULL",
-                    a, 1, &old, err) < 0)
-        return -1;
-    int rc = 0;
-    for (int k = 0; k < old->nrows && rc == 0; k++) {
-        if (json_object_get(kept, store_val(old, k, 0)))
-            continue;
-        store_arg_t u[] = {ARG_TEXT(store_val(old, k, 0)), ARG_INT(now)};
-        rc = store_exec(db, "UPDATE packing_items SET deleted_at = $2, updated_at = $2, version = version + 1 WHERE id = $1",
-                        u, 2, err);
-        if (rc == 0)
-            rc = changes_log(db, tid, NULL, "packingItem", store_val(old, k, 0), "delete",
-                             store_int(old, k, 1) + 1, NULL, err);
-    }
-    store_res_free(old);
-    return rc;
-}
-
 void packing_put(http_req_t *req)
 {
     const char *tid;
@@ -454,7 +438,7 @@ void packing_put(http_req_t *req)
         }
         json_object_set_new(kept, id, json_true());
     }
-    if (items_prune(db, tid, kept, now, &err) < 0 ||
+    if (rows_prune(db, tid, "packing_items", "id", "packingItem", kept, now, &err) < 0 ||
         trip_bump_list(db, tid, "packing_version", &v, &err) < 0 ||
         !(list = packing_json(db, tid, &v, &err)))
         goto fail;
