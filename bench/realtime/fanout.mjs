@@ -26,8 +26,8 @@
 // the report can say which limit a figure shows (server saturated, or
 // generator). Run each system alone.
 import { fork, spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -111,6 +111,21 @@ function seedPeer() {
   return { clients, posters };
 }
 
+// Peak size of the SQLite WAL of the Travloc under test since the last call
+// (sampled every 100 ms; null for the peer).
+let walFile = '';
+let walMax = 0;
+setInterval(() => {
+  if (!walFile) return;
+  try { walMax = Math.max(walMax, statSync(walFile).size); } catch { /* not there yet */ }
+}, 100).unref();
+function walPeak() {
+  if (!walFile) return null;
+  const v = Math.round((walMax / 1048576) * 10) / 10;
+  walMax = 0;
+  return v;
+}
+
 function cpuTicks(pid) {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -153,6 +168,8 @@ async function run(label, url, seed, serverPid) {
       deliveredPerS: Math.round(res.reduce((a, r) => a + r.inWindow, 0) / o.measure),
       offeredPerS: rate * (o.clients / o.rooms), p50: pct(lat, 50), p99: pct(lat, 99),
       serverCpu: serverPid ? Math.round((cpuTicks(serverPid) - s0) / secs) + '%' : 'n/a',
+      cpuUsPerPost: serverPid && posted ? Math.round(((cpuTicks(serverPid) - s0) * 10000) / posted) : null,
+      walPeakMiB: walPeak(),
       generatorCpu: workers.map((w, i) => Math.round((cpuTicks(w.pid) - cpu0[i]) / secs) + '%').join('+') };
     seqBase += Math.ceil(posted / o.procs) * o.procs + o.procs;
     rows.push(row);
@@ -200,6 +217,8 @@ async function runC(label, url, seed, serverPid) {
           const r = JSON.parse(l.slice(5));
           r.offeredPerS = r.rate * (o.clients / o.rooms);
           r.serverCpu = serverPid ? Math.round((cpuTicks(serverPid) - s0) / secs) + '%' : 'n/a';
+          r.cpuUsPerPost = serverPid && r.posted ? Math.round(((cpuTicks(serverPid) - s0) * 10000) / r.posted) : null;
+          r.walPeakMiB = walPeak();
           r.generatorCpu = Math.round((cpuTicks(gen.pid) - g0) / secs) + '%';
           rows.push(r);
           console.log(`${label} ${JSON.stringify(r)}`);
@@ -219,9 +238,12 @@ const runGen = o.gen === 'c' ? runC : run;
 const results = {};
 if (o.travloc && o.travloc !== 'none') {
   const t = await startTravloc(o.travloc);
+  console.log(`travloc: load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  walFile = path.join(t.dir, 'travloc.db-wal');
   try {
     const seed = await seedTravloc(t.url);
     results.travloc = await runGen('travloc', t.url, seed, t.srv.pid);
+    walFile = '';
   } catch (e) {
     console.error(`travloc: ${e.message}`);
     process.exitCode = 1;
@@ -234,14 +256,15 @@ if (o.travloc && o.travloc !== 'none') {
 if (o.peer) {
   let pid = 0;
   try { pid = Number(execFileSync('sh', ['-c', `ss -ltnpH 'sport = :${new URL(o.peer).port}' | sed -n 's/.*pid=\\([0-9]*\\).*/\\1/p' | head -1`]).toString().trim()) || 0; } catch { /* no ss */ }
+  console.log(`peer: load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
   results.peer = await runGen('peer', o.peer, seedPeer(), pid);
 }
 
-console.log('\n| system | posts/s | offered deliveries/s | delivered/s | p50 ms | p99 ms | post errors | server CPU | generator CPU |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('\n| system | posts/s | offered deliveries/s | delivered/s | p50 ms | p99 ms | post errors | server CPU | server CPU µs/post | WAL peak MiB | generator CPU |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const [name, rows] of Object.entries(results)) {
   for (const r of rows) {
-    console.log(`| ${name} | ${r.rate} | ${r.offeredPerS} | ${r.deliveredPerS} | ${r.p50} | ${r.p99} | ${r.postErrors} | ${r.serverCpu} | ${r.generatorCpu} |`);
+    console.log(`| ${name} | ${r.rate} | ${r.offeredPerS} | ${r.deliveredPerS} | ${r.p50} | ${r.p99} | ${r.postErrors} | ${r.serverCpu} | ${r.cpuUsPerPost ?? 'n/a'} | ${r.walPeakMiB ?? 'n/a'} | ${r.generatorCpu} |`);
   }
 }
 if (results.travloc && results.peer) {

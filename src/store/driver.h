@@ -32,6 +32,7 @@ struct store {
     const config_t *cfg;
     char *path;          /* SQLite file */
     char *conninfo;      /* PostgreSQL URL */
+    void *drv_state;     /* driver-private, process-wide (SQLite: the writer) */
     _Atomic uint64_t queries, errors, reconnects;
     _Atomic long pool_size, pool_busy, pool_waiting;
 };

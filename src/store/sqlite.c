@@ -8,11 +8,14 @@
  * Queries run inline: SQLite answers from its page cache in microseconds.
  * Results are packed into one allocation (collect); store_query_each hands
  * out SQLite's own column pointers. Write transactions start with BEGIN
- * IMMEDIATE; a writer waiting on another thread's lock spins briefly
- * (on_busy: yield, then sleeps of 20-500 us, at most 5 s) instead of
- * SQLite's default sleeps of up to 100 ms, which gave p99s of ~0.5 s.
+ * IMMEDIATE after the process write lock (sqlite_writer.c): every write
+ * transaction, and every write statement outside one, runs on the one
+ * shared writer connection, so loops never wait on SQLite's lock. A
+ * writer of another process (CLI, worker) is waited for by on_busy
+ * (yield, then sleeps of 20-500 us, at most 5 s) instead of SQLite's
+ * default sleeps of up to 100 ms, which gave p99s of ~0.5 s.
  */
-#include "store/driver.h"
+#include "store/sqlite_int.h"
 
 #include "core/log.h"
 
@@ -25,33 +28,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define CACHE_SLOTS 256
-#define MAX_PARAMS 64
+#define CACHE_SLOTS SQ_CACHE_SLOTS
+#define MAX_PARAMS SQ_MAX_PARAMS
 #define EACH_MAX_COLS 64
 #define BUSY_BUDGET_NS 5000000000ll
 
-/* A prepared statement and where its $N parameters sit ("$14" used
- * twice is one parameter; SQLite numbers them by first appearance). */
-typedef struct {
-    char *sql;
-    sqlite3_stmt *stmt;
-    unsigned char idx[MAX_PARAMS]; /* $N -> SQLite index, 0 when unused */
-    int nidx;
-} cached_t;
-
-typedef struct store_conn {
-    store_t *store;       /* first: store.c reads it */
-    sqlite3 *db;
-    cached_t cache[CACHE_SLOTS];
-    int depth;            /* open transactions */
-    int streaming;        /* store_query_each calls in progress */
-    int64_t busy_since;   /* busy handler: first wait, monotonic ns */
-    /* Scratch for collect(): cell text and offsets, kept between queries. */
-    char *text;
-    size_t text_cap;
-    size_t *off;          /* 2 per cell: offset, length (SIZE_MAX offset: NULL) */
-    size_t off_cap;
-} sq_conn_t;
+typedef sq_cached_t cached_t;
 
 static int mkdir_p(const char *dir)
 {
@@ -98,10 +80,14 @@ static int sq_open(store_t *s, char *err, size_t errlen)
         return -1;
     }
     s->drv->conn_close(probe);
+    if (sq_writer_init(s) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     return 0;
 }
 
-static void sq_close(store_t *s) { (void)s; }
+static void sq_close(store_t *s) { sq_writer_free(s); }
 
 static int64_t mono_ns(void)
 {
@@ -118,6 +104,7 @@ static int on_busy(void *arg, int n)
 {
     sq_conn_t *c = arg;
     int64_t now = mono_ns();
+    sq_note_busy(c->store);
     if (n == 0)
         c->busy_since = now;
     else if (now - c->busy_since > BUSY_BUDGET_NS)
@@ -132,13 +119,15 @@ static int on_busy(void *arg, int n)
     return 1;
 }
 
-static store_conn_t *sq_conn_open(store_t *s, uv_loop_t *loop)
+/* A connection; the writer also keeps a larger page cache (it is never
+ * invalidated by another writer of this process). */
+sq_conn_t *sq_conn_new(store_t *s, bool writer)
 {
-    (void)loop;
     sq_conn_t *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->store = s;
+    c->writer = writer;
     int rc = sqlite3_open_v2(s->path, &c->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
@@ -153,13 +142,22 @@ static store_conn_t *sq_conn_open(store_t *s, uv_loop_t *loop)
     sqlite3_exec(c->db,
                  "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
                  NULL, NULL, NULL);
+    if (writer)
+        sqlite3_exec(c->db, "PRAGMA cache_size=-16384;", NULL, NULL, NULL);
     atomic_fetch_add(&s->pool_size, 1);
     return c;
 }
 
-static void sq_conn_close(store_conn_t *base)
+static store_conn_t *sq_conn_open(store_t *s, uv_loop_t *loop)
 {
-    sq_conn_t *c = (sq_conn_t *)base;
+    (void)loop;
+    return sq_conn_new(s, false);
+}
+
+void sq_conn_free(sq_conn_t *c)
+{
+    if (!c)
+        return;
     for (int i = 0; i < CACHE_SLOTS; i++) {
         sqlite3_finalize(c->cache[i].stmt);
         free(c->cache[i].sql);
@@ -169,6 +167,28 @@ static void sq_conn_close(store_conn_t *base)
     sqlite3_close(c->db);
     atomic_fetch_sub(&c->store->pool_size, 1);
     free(c);
+}
+
+/* The connection c's statements run on: the writer while c holds the
+ * write lock and had nothing open of its own, else c. */
+static sq_conn_t *target(sq_conn_t *c) { return c->route ? c->route : c; }
+
+static void sq_conn_close(store_conn_t *base)
+{
+    sq_conn_t *c = (sq_conn_t *)base;
+    if (c->locked) { /* closed inside a write transaction: undo it */
+        sqlite3_exec(target(c)->db, "ROLLBACK", NULL, NULL, NULL);
+        sq_write_unlock(c);
+    }
+    sq_conn_free(c);
+}
+
+/* A write statement outside any transaction of c: it takes the write
+ * lock (and runs on the writer) like a one-statement transaction. */
+static bool needs_lock(const sq_conn_t *c, const cached_t *p)
+{
+    return !c->writer && !c->locked && c->depth == 0 && !c->streaming &&
+           c->store->drv_state && !sqlite3_stmt_readonly(p->stmt);
 }
 
 static uint64_t hash_sql(const char *s)
@@ -378,27 +398,61 @@ static store_res_t *collect(sq_conn_t *c, sqlite3_stmt *st, int *rc)
     return r;
 }
 
-static int sq_query(store_conn_t *base, const char *sql, const store_arg_t *args, int nargs,
+/* sql prepared where base's statements run (*on). A write outside any
+ * transaction takes the write lock first (*locked: the caller unlocks
+ * base when done). NULL with err set on failure. */
+static cached_t *prepare_on(sq_conn_t *base, const char *sql, cached_t *tmp, sq_conn_t **on,
+                            bool *locked, apierr_t *err)
+{
+    sq_conn_t *c = target(base);
+    int rc;
+    *locked = false;
+    cached_t *p = prepare(c, sql, tmp, &rc);
+    if (p && needs_lock(c, p)) {
+        release_stmt(p);
+        int got = sq_write_lock(base, err);
+        if (got < 0)
+            return NULL;
+        *locked = got == 1;
+        c = target(base);
+        p = prepare(c, sql, tmp, &rc);
+    }
+    if (!p) {
+        map_error(c, rc, sql, err);
+        if (*locked)
+            sq_write_unlock(base);
+        *locked = false;
+        return NULL;
+    }
+    *on = c;
+    return p;
+}
+
+static int sq_query(store_conn_t *b, const char *sql, const store_arg_t *args, int nargs,
                     store_res_t **res, apierr_t *err)
 {
-    sq_conn_t *c = (sq_conn_t *)base;
-    int rc;
+    sq_conn_t *base = (sq_conn_t *)b, *c = NULL;
+    bool locked;
     cached_t tmp;
-    cached_t *p = prepare(c, sql, &tmp, &rc);
+    cached_t *p = prepare_on(base, sql, &tmp, &c, &locked, err);
     if (!p)
-        return map_error(c, rc, sql, err);
-    rc = bind_args(p, args, nargs);
+        return -1;
+    int rc = bind_args(p, args, nargs);
     store_res_t *r = rc == SQLITE_OK ? collect(c, p->stmt, &rc) : NULL;
     release_stmt(p);
+    int out = 0;
     if (rc != SQLITE_OK) {
         store_res_free(r);
-        return map_error(c, rc, sql, err);
+        r = NULL;
+        out = map_error(c, rc, sql, err);
     }
+    if (locked)
+        sq_write_unlock(base);
     if (res)
         *res = r;
     else
         store_res_free(r);
-    return 0;
+    return out;
 }
 
 /* Decimal text of v into out (>= 21 bytes), as SQLite writes integers. */
@@ -423,19 +477,22 @@ static size_t fmt_i64(char *out, int64_t v)
 /* Rows straight from SQLite's column pointers: a one-row view per step.
  * Integers are written into a stack buffer instead (column_text would
  * convert them inside SQLite with an allocation per value). */
-static int sq_each(store_conn_t *base, const char *sql, const store_arg_t *args, int nargs,
+static int sq_each(store_conn_t *b, const char *sql, const store_arg_t *args, int nargs,
                    store_row_fn fn, void *ctx, apierr_t *err)
 {
-    sq_conn_t *c = (sq_conn_t *)base;
+    sq_conn_t *base = (sq_conn_t *)b, *c = NULL;
+    bool locked;
     int rc;
     cached_t tmp;
-    cached_t *p = prepare(c, sql, &tmp, &rc);
+    cached_t *p = prepare_on(base, sql, &tmp, &c, &locked, err);
     if (!p)
-        return map_error(c, rc, sql, err);
+        return -1;
     sqlite3_stmt *st = p->stmt;
     int ncols = sqlite3_column_count(st);
     if (ncols > EACH_MAX_COLS) {
         release_stmt(p);
+        if (locked)
+            sq_write_unlock(base);
         return apierr_set(err, 500, "internal", "too many columns for store_query_each");
     }
     char *names[EACH_MAX_COLS + 1], *vals[EACH_MAX_COLS + 1];
@@ -466,14 +523,16 @@ static int sq_each(store_conn_t *base, const char *sql, const store_arg_t *args,
     c->streaming--;
     release_stmt(p);
     if (rc != SQLITE_DONE && rc != SQLITE_OK)
-        return map_error(c, rc, sql, err);
+        n = map_error(c, rc, sql, err);
+    if (locked)
+        sq_write_unlock(base);
     return n;
 }
 
 static int sq_stamp(store_conn_t *base, uint64_t stamp[2])
 {
     sq_conn_t *c = (sq_conn_t *)base;
-    if (c->depth > 0 || c->streaming || !sqlite3_get_autocommit(c->db))
+    if (c->depth > 0 || c->streaming || c->locked || !sqlite3_get_autocommit(c->db))
         return -1;
     cached_t tmp;
     int rc;
@@ -490,15 +549,24 @@ static int sq_stamp(store_conn_t *base, uint64_t stamp[2])
     return 0;
 }
 
+/* A write transaction takes the process write lock first and runs on the
+ * writer connection (sqlite_writer.c); a read transaction stays here. */
 static int sq_begin(store_conn_t *base, bool write, apierr_t *err)
 {
     sq_conn_t *c = (sq_conn_t *)base;
+    /* The lock first: waiting for it may let the loop run other requests. */
+    if (write && c->depth == 0 && sq_write_lock(c, err) < 0)
+        return -1;
     if (c->depth++ > 0)
-        return 0; /* nested: the outer transaction covers it */
-    int rc = sqlite3_exec(c->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
+        return 0; /* nested: the outer transaction covers it (one opened while
+                   * this coroutine waited included; its end unlocks) */
+    sq_conn_t *t = target(c);
+    int rc = sqlite3_exec(t->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         c->depth--;
-        return map_error(c, rc, "BEGIN", err);
+        map_error(t, rc, "BEGIN", err);
+        sq_write_unlock(c);
+        return -1;
     }
     return 0;
 }
@@ -508,12 +576,14 @@ static int sq_commit(store_conn_t *base, apierr_t *err)
     sq_conn_t *c = (sq_conn_t *)base;
     if (c->depth == 0 || --c->depth > 0)
         return 0;
-    int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    sq_conn_t *t = target(c);
+    int rc = sqlite3_exec(t->db, "COMMIT", NULL, NULL, NULL), out = 0;
     if (rc != SQLITE_OK) {
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-        return map_error(c, rc, "COMMIT", err);
+        out = map_error(t, rc, "COMMIT", err);
+        sqlite3_exec(t->db, "ROLLBACK", NULL, NULL, NULL);
     }
-    return 0;
+    sq_write_unlock(c);
+    return out;
 }
 
 static void sq_rollback(store_conn_t *base)
@@ -522,20 +592,31 @@ static void sq_rollback(store_conn_t *base)
     if (c->depth == 0)
         return;
     c->depth = 0;
-    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_exec(target(c)->db, "ROLLBACK", NULL, NULL, NULL);
+    sq_write_unlock(c);
 }
 
+/* Inside a write transaction on the writer; outside one it takes the
+ * write lock itself (a script may write). */
 static int sq_script(store_conn_t *base, const char *sql, apierr_t *err)
 {
     sq_conn_t *c = (sq_conn_t *)base;
-    char *msg = NULL;
-    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        apierr_set(err, 500, "migration_failed", "%s", msg ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
-        return -1;
+    bool lock = !c->locked && c->depth == 0 && !c->streaming && !c->writer;
+    if (lock) {
+        int got = sq_write_lock(c, err);
+        if (got < 0)
+            return -1;
+        lock = got == 1;
     }
-    return 0;
+    char *msg = NULL;
+    int rc = sqlite3_exec(target(c)->db, sql, NULL, NULL, &msg), out = 0;
+    if (rc != SQLITE_OK) {
+        out = apierr_set(err, 500, "migration_failed", "%s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+    }
+    if (lock)
+        sq_write_unlock(c);
+    return out < 0 ? -1 : 0;
 }
 
 const store_driver_t store_sqlite_driver = {

@@ -1,0 +1,374 @@
+/*
+ * sqlite_writer.c - the process's one SQLite writer: a mutex every write
+ * transaction takes (BEGIN IMMEDIATE .. COMMIT/ROLLBACK), one shared
+ * writer connection those transactions run on, and a checkpointer thread
+ * that keeps WAL checkpoints (and their fsyncs) off the event loops.
+ *
+ * Why: with one connection per loop, two loops writing met on SQLite's
+ * write lock; the loser slept in the busy handler (blocking its loop and
+ * every socket on it), each commit invalidated the other connection's
+ * page cache, and the committing loop ran the WAL checkpoint inline
+ * (fdatasync, ~2 ms). Write transactions on SQLite never yield (queries
+ * run inline), so the mutex is held for tens of microseconds. A loop
+ * that finds it taken spins a moment, then (inside a request coroutine)
+ * lets its event loop turn between tries, so its sockets keep being
+ * served; a thread outside a coroutine (CLI, thread pool) blocks. Either
+ * gives up after 5 s with 503 database_busy, as the busy handler did.
+ *
+ * The checkpointer: the writer's WAL hook wakes it every ckpt_frames
+ * frames; it runs a PASSIVE checkpoint on its own connection (never
+ * blocks the writer or readers). The writer restarts the WAL from its
+ * start only after a checkpoint copied everything back with no commit in
+ * between, which a steady stream of writes never allows; so once the WAL
+ * holds restart_frames frames the checkpointer finishes under the write
+ * lock (a second PASSIVE copies the few frames appended meanwhile: two
+ * fsyncs, ~2-4 ms of writers waiting) and writes one page itself, so
+ * that the WAL starts over here, with SQLite's sync of the new WAL
+ * header on this thread rather than on a loop. Should the file pass
+ * WAL_HARD_BYTES anyway (readers kept old snapshots) it also runs a
+ * TRUNCATE checkpoint under the lock. Durability is unchanged:
+ * synchronous=NORMAL, a commit is in the WAL (the OS) when COMMIT
+ * returns; checkpoints sync the WAL before copying and the database
+ * before the WAL starts over.
+ * TRAVLOC_SQLITE_CKPT_FRAMES / TRAVLOC_SQLITE_RESTART_FRAMES override the
+ * two thresholds (tests).
+ *
+ * Ownership: sq_writer_t hangs off store_t.drv_state (sq_writer_init /
+ * sq_writer_free); the writer connection and the checkpointer's own
+ * connection are freed there.
+ */
+#include "store/sqlite_int.h"
+
+#include "core/coro.h"
+#include "core/loopctx.h"
+#include "core/log.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define LOCK_BUDGET_S 5
+#define CKPT_FRAMES 2000              /* ~8 MiB of WAL at 4 KiB pages */
+#define RESTART_FRAMES 65536          /* ~256 MiB */
+#define WAL_HARD_BYTES (1024ll << 20) /* then TRUNCATE under the write lock */
+
+typedef struct {
+    pthread_mutex_t lock; /* the process write lock */
+    sq_conn_t *conn;      /* the writer connection (opened under lock) */
+    bool conn_failed;
+    /* checkpointer */
+    pthread_mutex_t ck_mu;
+    pthread_cond_t ck_cv;
+    pthread_t ck_thread;
+    bool ck_started, ck_stop, ck_due;
+    int ckpt_frames, restart_frames;
+    int ck_last; /* WAL frames when the checkpointer was last woken */
+    _Atomic uint64_t lock_waits, busy_waits, checkpoints, restarts, wal_frames;
+    _Atomic int turn_waiters; /* coroutines waiting for the lock by loop turns */
+} sq_writer_t;
+
+static _Thread_local int tl_locked; /* write locks this thread holds */
+
+int sq_writer_init(store_t *s)
+{
+    sq_writer_t *w = calloc(1, sizeof *w);
+    if (!w)
+        return -1;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_mutex_init(&w->ck_mu, NULL);
+    pthread_cond_init(&w->ck_cv, NULL);
+    const char *v = getenv("TRAVLOC_SQLITE_CKPT_FRAMES");
+    w->ckpt_frames = v && atoi(v) > 0 ? atoi(v) : CKPT_FRAMES;
+    v = getenv("TRAVLOC_SQLITE_RESTART_FRAMES");
+    w->restart_frames = v && atoi(v) > 0 ? atoi(v) : RESTART_FRAMES;
+    s->drv_state = w;
+    return 0;
+}
+
+void sq_writer_free(store_t *s)
+{
+    sq_writer_t *w = s->drv_state;
+    if (!w)
+        return;
+    if (w->ck_started) {
+        pthread_mutex_lock(&w->ck_mu);
+        w->ck_stop = true;
+        pthread_cond_signal(&w->ck_cv);
+        pthread_mutex_unlock(&w->ck_mu);
+        pthread_join(w->ck_thread, NULL);
+    }
+    sq_conn_free(w->conn);
+    pthread_cond_destroy(&w->ck_cv);
+    pthread_mutex_destroy(&w->ck_mu);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+    s->drv_state = NULL;
+}
+
+void sq_note_busy(store_t *s)
+{
+    sq_writer_t *w = s->drv_state;
+    if (w)
+        atomic_fetch_add_explicit(&w->busy_waits, 1, memory_order_relaxed);
+}
+
+void sq_stats(store_t *s, sq_stats_t *out)
+{
+    sq_writer_t *w = s->drv_state;
+    memset(out, 0, sizeof *out);
+    if (!w)
+        return;
+    out->lock_waits = atomic_load(&w->lock_waits);
+    out->busy_waits = atomic_load(&w->busy_waits);
+    out->checkpoints = atomic_load(&w->checkpoints);
+    out->restarts = atomic_load(&w->restarts);
+    out->wal_frames = atomic_load(&w->wal_frames);
+}
+
+static long long wal_bytes(const store_t *s)
+{
+    char p[4200];
+    struct stat st;
+    snprintf(p, sizeof p, "%s-wal", s->path);
+    return stat(p, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+/* Under the write lock, after a checkpoint that copied every frame back:
+ * a one-page write transaction here (user_version rewritten unchanged)
+ * makes this thread the one that starts the WAL over, and so the one
+ * that pays SQLite's sync of the new WAL header, not a loop. */
+static void restart_wal(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int v = 0;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void checkpoint(store_t *s, sq_writer_t *w, sqlite3 *db)
+{
+    int logf = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &logf, &done);
+    atomic_fetch_add(&w->checkpoints, 1);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        log_warn("sqlite checkpoint failed", "\"error\":\"%s\"", sqlite3_errmsg(db));
+    bool hard = wal_bytes(s) > WAL_HARD_BYTES;
+    if (logf < w->restart_frames && !hard)
+        return;
+    /* Copy back what was appended meanwhile with no writer running: the
+     * next write transaction then starts the WAL over. Past the hard
+     * limit (readers kept it from restarting) also truncate it; readers
+     * are waited for by the busy timeout. */
+    pthread_mutex_lock(&w->lock);
+    rc = sqlite3_wal_checkpoint_v2(db, NULL,
+                                   hard ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE,
+                                   &logf, &done);
+    if (rc == SQLITE_OK && logf >= 0 && done == logf)
+        restart_wal(db);
+    pthread_mutex_unlock(&w->lock);
+    atomic_fetch_add(&w->restarts, 1);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        log_warn("sqlite finishing checkpoint failed", "\"error\":\"%s\"", sqlite3_errmsg(db));
+}
+
+static void *ck_main(void *arg)
+{
+    store_t *s = arg;
+    sq_writer_t *w = s->drv_state;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        log_error("checkpointer cannot open SQLite", "\"path\":\"%s\"", s->path);
+        sqlite3_close(db);
+        db = NULL;
+    } else {
+        sqlite3_busy_timeout(db, 200);
+        /* A connection that has not read the database yet does not know it
+         * is in WAL mode: a checkpoint on it would do nothing. */
+        sqlite3_exec(db, "PRAGMA journal_mode=WAL; SELECT 1 FROM sqlite_master LIMIT 1;", NULL,
+                     NULL, NULL);
+    }
+    pthread_mutex_lock(&w->ck_mu);
+    for (;;) {
+        while (!w->ck_due && !w->ck_stop)
+            pthread_cond_wait(&w->ck_cv, &w->ck_mu);
+        if (w->ck_stop)
+            break;
+        w->ck_due = false;
+        pthread_mutex_unlock(&w->ck_mu);
+        if (db)
+            checkpoint(s, w, db);
+        pthread_mutex_lock(&w->ck_mu);
+    }
+    pthread_mutex_unlock(&w->ck_mu);
+    sqlite3_close(db);
+    return NULL;
+}
+
+/* After each commit on the writer (under the write lock). */
+static int on_wal(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    sq_writer_t *w = arg;
+    atomic_store_explicit(&w->wal_frames, (uint64_t)frames, memory_order_relaxed);
+    if (frames < w->ckpt_frames)
+        return SQLITE_OK;
+    pthread_mutex_lock(&w->ck_mu);
+    if (!w->ck_due && frames / w->ckpt_frames != w->ck_last / w->ckpt_frames) {
+        w->ck_last = frames;
+        w->ck_due = true;
+        pthread_cond_signal(&w->ck_cv);
+    }
+    pthread_mutex_unlock(&w->ck_mu);
+    return SQLITE_OK;
+}
+
+/* Under the write lock: the writer connection and its checkpointer. A
+ * failure leaves the writer's own inline autocheckpoint in place, or no
+ * writer at all (each connection then writes for itself, as before). */
+static void open_writer(store_t *s, sq_writer_t *w)
+{
+    w->conn = sq_conn_new(s, true);
+    if (!w->conn) {
+        w->conn_failed = true;
+        log_warn("no shared SQLite writer; connections write for themselves", NULL);
+        return;
+    }
+    if (pthread_create(&w->ck_thread, NULL, ck_main, s) == 0) {
+        w->ck_started = true;
+        sqlite3_wal_hook(w->conn->db, on_wal, w); /* replaces wal_autocheckpoint */
+    }
+}
+
+/* ---- waiting for the lock ---- */
+
+typedef struct {
+    uv_timer_t t;
+    coro_t *co;
+    int state; /* 1 fired, 2 closed */
+} turn_t;
+
+static void turn_fired(uv_timer_t *t)
+{
+    turn_t *x = t->data;
+    x->state = 1;
+    coro_resume(x->co);
+}
+
+static void turn_closed(uv_handle_t *h)
+{
+    turn_t *x = h->data;
+    x->state = 2;
+    coro_resume(x->co);
+}
+
+/* Lets the event loop run one turn while the calling coroutine waits, so
+ * a loop waiting for the write lock keeps serving its sockets. false
+ * outside a coroutine on a loop (CLI, thread pool): the caller blocks. */
+static bool yield_turn(void)
+{
+    loop_ctx_t *lc = loop_ctx_get();
+    coro_t *co = coro_current();
+    if (!co || !lc || !lc->loop)
+        return false;
+    turn_t x = {.co = co};
+    uv_timer_init(lc->loop, &x.t);
+    x.t.data = &x;
+    uv_timer_start(&x.t, turn_fired, 0, 0);
+    while (x.state != 1)
+        coro_yield();
+    uv_close((uv_handle_t *)&x.t, turn_closed); /* x lives on this stack */
+    while (x.state != 2)
+        coro_yield();
+    return true;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The lock is taken: spin a moment (write transactions hold it for tens
+ * of microseconds), then a coroutine lets its loop turn between tries
+ * and anything else blocks, for at most LOCK_BUDGET_S. */
+static int wait_lock(sq_writer_t *w)
+{
+    atomic_fetch_add_explicit(&w->lock_waits, 1, memory_order_relaxed);
+    for (int i = 0; i < 64; i++) {
+        __builtin_ia32_pause();
+        if (pthread_mutex_trylock(&w->lock) == 0)
+            return 0;
+    }
+    int64_t until = mono_ms() + LOCK_BUDGET_S * 1000;
+    atomic_fetch_add(&w->turn_waiters, 1);
+    bool turned;
+    int rc = -1;
+    while ((turned = yield_turn())) {
+        if (pthread_mutex_trylock(&w->lock) == 0) {
+            rc = 0;
+            break;
+        }
+        if (mono_ms() > until)
+            break;
+    }
+    atomic_fetch_sub(&w->turn_waiters, 1);
+    if (turned)
+        return rc;
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += LOCK_BUDGET_S;
+    return pthread_mutex_timedlock(&w->lock, &dl) == 0 ? 0 : -1;
+}
+
+int sq_write_lock(sq_conn_t *c, apierr_t *err)
+{
+    sq_writer_t *w = c->store->drv_state;
+    if (!w || c->writer || c->locked)
+        return 0;
+    if (tl_locked > 0) { /* a second connection of this thread: it would wait forever */
+        log_warn("write transaction on a second connection of one thread", NULL);
+        return apierr_set(err, 503, "database_busy", "the database is busy; retry");
+    }
+    /* Someone waits by loop turns: let it in first (one turn of ours). */
+    if (atomic_load_explicit(&w->turn_waiters, memory_order_relaxed) > 0)
+        yield_turn();
+    if (c->locked) /* another coroutine of this loop took it for c meanwhile */
+        return 0;
+    if (pthread_mutex_trylock(&w->lock) != 0 && wait_lock(w) < 0)
+        return apierr_set(err, 503, "database_busy", "the database is busy; retry");
+    tl_locked++;
+    c->locked = true;
+    if (!w->conn && !w->conn_failed)
+        open_writer(c->store, w);
+    /* A connection with a statement or transaction of its own open keeps
+     * its writes (they must see its snapshot); it still holds the lock. */
+    c->route = w->conn && !c->streaming && sqlite3_get_autocommit(c->db) ? w->conn : NULL;
+    return 1;
+}
+
+void sq_write_unlock(sq_conn_t *c)
+{
+    sq_writer_t *w = c->store->drv_state;
+    if (!w || !c->locked)
+        return;
+    c->locked = false;
+    c->route = NULL;
+    tl_locked--;
+    pthread_mutex_unlock(&w->lock);
+}
