@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/metrics.h"
+#include "http/ratelimit.h"
 #include "realtime/hmap.h"
 
 #include <hiredis/adapters/libuv.h>
@@ -24,13 +25,15 @@
 #define TICK_MS 250
 #define REFRESH_MS 10000
 
-typedef enum { ITEM_PUB, ITEM_PRESENCE } item_kind_t;
+typedef enum { ITEM_PUB, ITEM_PRESENCE, ITEM_JOB } item_kind_t;
 
 typedef struct item {
     struct item *next;
     item_kind_t kind;
-    bool online;
+    int sockets;  /* ITEM_PRESENCE: this node's sockets of the user */
     int64_t at_ms;
+    void (*fn)(redisAsyncContext *pub, void *arg); /* ITEM_JOB */
+    void *arg;
     size_t len;
     char data[]; /* message (ITEM_PUB) or user id (ITEM_PRESENCE) */
 } item_t;
@@ -38,9 +41,10 @@ typedef struct item {
 static struct {
     bool enabled;
     cluster_role_t role;
-    char host[256];
-    int port;
+    cluster_url_t url;
     char node[CLUSTER_NODE_LEN + 1];
+    char ns[17]; /* this cluster's name, hashed (rate-limit keys) */
+    atomic_ullong gid;
     uv_thread_t thread;
     uv_loop_t loop;
     uv_async_t wake;
@@ -51,19 +55,43 @@ static struct {
     bool stopping;
     /* cluster thread only */
     redisAsyncContext *pub, *sub;
-    bool pub_up, sub_up, was_up, down_logged, ping_pending;
+    bool pub_up, sub_up, was_up, down_logged, ping_pending, auth_logged;
     int64_t pub_since, sub_since, ping_ms;
     int backoff_ms;
     int64_t next_try_ms, next_refresh_ms;
-    hmap_t online; /* user id -> (void *)1 */
+    hmap_t online; /* user id -> (void *)(intptr_t)sockets on this node */
     atomic_ullong published, received, dropped, reconnects;
     atomic_bool up; /* pub_up, for other threads (metrics) */
+    atomic_bool rl_new; /* a rate-limit bucket was created: sync now */
 } C;
 
 bool cluster_enabled(void) { return C.enabled; }
 const char *cluster_node_id(void) { return C.node; }
-const char *cluster_host(void) { return C.host; }
-int cluster_port(void) { return C.port; }
+const cluster_url_t *cluster_url(void) { return &C.url; }
+const char *cluster_namespace(void) { return C.ns; }
+
+/* Nodes of one cluster share a database: its URL (or TRAVLOC_CLUSTER_NAME)
+ * names the cluster, so clusters that share a Redis keep apart. */
+static void set_namespace(void)
+{
+    const char *name = getenv("TRAVLOC_CLUSTER_NAME");
+    if (!name || !*name)
+        name = getenv("DATABASE_URL");
+    if (!name)
+        name = "";
+    unsigned char h[8];
+    crypto_generichash(h, sizeof h, (const unsigned char *)name, strlen(name), NULL, 0);
+    for (size_t i = 0; i < sizeof h; i++)
+        snprintf(C.ns + 2 * i, 3, "%02x", h[i]);
+}
+
+bool cluster_gid(char *buf, size_t len)
+{
+    if (!C.enabled)
+        return false;
+    snprintf(buf, len, "%s-%llu", C.node, (unsigned long long)++C.gid);
+    return true;
+}
 
 void cluster_get_stats(cluster_stats_t *out)
 {
@@ -103,7 +131,10 @@ static void enqueue(item_t *it)
     uv_mutex_lock(&C.mu);
     if (C.stopping || C.queued >= QUEUE_MAX) {
         uv_mutex_unlock(&C.mu);
-        C.dropped++;
+        if (it->kind == ITEM_JOB)
+            it->fn(NULL, it->arg); /* always answered */
+        else
+            C.dropped++;
         free(it);
         return;
     }
@@ -117,7 +148,7 @@ static void enqueue(item_t *it)
     uv_mutex_unlock(&C.mu);
 }
 
-static void enqueue_json(json_t *msg)
+void cluster_send_json(json_t *msg)
 {
     char *s = json_dumps(msg, JSON_COMPACT);
     json_decref(msg);
@@ -134,14 +165,42 @@ static void enqueue_json(json_t *msg)
     enqueue(it);
 }
 
-void cluster_publish(const char *room, const char *event, json_t *payload)
+void cluster_publish(const char *room, const char *event, json_t *payload, const char *gid)
 {
     if (!C.enabled)
         return;
-    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:O?}", "n", C.node, "t", "p", "r", room, "e",
-                          event, "d", payload);
+    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:O?, s:s?}", "n", C.node, "t", "p", "r", room,
+                          "e", event, "d", payload, "o", gid);
     if (m)
-        enqueue_json(m);
+        cluster_send_json(m);
+}
+
+void cluster_publish_volatile(const char *room, const char *event, json_t *payload,
+                              const char *except)
+{
+    if (!C.enabled)
+        return;
+    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:O?, s:s?}", "n", C.node, "t", "v", "r", room,
+                          "e", event, "d", payload, "x", except);
+    if (m)
+        cluster_send_json(m);
+}
+
+void cluster_run(void (*fn)(redisAsyncContext *pub, void *arg), void *arg)
+{
+    if (!C.enabled) {
+        fn(NULL, arg);
+        return;
+    }
+    item_t *it = malloc(sizeof *it + 1);
+    if (!it)
+        abort();
+    it->kind = ITEM_JOB;
+    it->fn = fn;
+    it->arg = arg;
+    it->len = 0;
+    it->data[0] = '\0';
+    enqueue(it);
 }
 
 void cluster_room_remove(const char *room, const char *user_id)
@@ -150,10 +209,10 @@ void cluster_room_remove(const char *room, const char *user_id)
         return;
     json_t *m = json_pack("{s:s, s:s, s:s, s:s}", "n", C.node, "t", "x", "r", room, "u", user_id);
     if (m)
-        enqueue_json(m);
+        cluster_send_json(m);
 }
 
-void cluster_presence(const char *user_id, bool online, int64_t at_ms)
+void cluster_presence(const char *user_id, int sockets, int64_t at_ms)
 {
     if (!C.enabled)
         return;
@@ -162,7 +221,7 @@ void cluster_presence(const char *user_id, bool online, int64_t at_ms)
     if (!it)
         abort();
     it->kind = ITEM_PRESENCE;
-    it->online = online;
+    it->sockets = sockets;
     it->at_ms = at_ms;
     it->len = n;
     memcpy(it->data, user_id, n + 1);
@@ -171,17 +230,21 @@ void cluster_presence(const char *user_id, bool online, int64_t at_ms)
 
 /* ---- the cluster thread ---- */
 
-static void presence_cmds(const char *user, bool online, int64_t at_ms)
+static void presence_cmds(const char *user, int sockets, int64_t at_ms)
 {
-    char key[160], seen[160];
+    char key[160], seen[160], socks[160];
     snprintf(key, sizeof key, CLUSTER_PRESENCE_KEY "%s", user);
     snprintf(seen, sizeof seen, CLUSTER_SEEN_KEY "%s", user);
-    if (online) {
+    snprintf(socks, sizeof socks, CLUSTER_SOCKETS_KEY "%s", user);
+    if (sockets > 0) {
         redisAsyncCommand(C.pub, NULL, NULL, "ZADD %s %lld %s", key,
                           (long long)(clock_now_ms() + CLUSTER_PRESENCE_TTL_MS), C.node);
         redisAsyncCommand(C.pub, NULL, NULL, "PEXPIRE %s %d", key, 2 * CLUSTER_PRESENCE_TTL_MS);
+        redisAsyncCommand(C.pub, NULL, NULL, "HSET %s %s %d", socks, C.node, sockets);
+        redisAsyncCommand(C.pub, NULL, NULL, "PEXPIRE %s %d", socks, 2 * CLUSTER_PRESENCE_TTL_MS);
     } else {
-        redisAsyncCommand(C.pub, NULL, NULL, "ZREM %s %s", key, C.node);
+        /* ZREM of the presence set: cluster_presence_left() (atomic) */
+        redisAsyncCommand(C.pub, NULL, NULL, "HDEL %s %s", socks, C.node);
     }
     if (at_ms)
         redisAsyncCommand(C.pub, NULL, NULL, "SET %s %lld EX 2592000", seen, (long long)at_ms);
@@ -189,15 +252,15 @@ static void presence_cmds(const char *user, bool online, int64_t at_ms)
 
 static void handle_item(item_t *it)
 {
-    if (it->kind == ITEM_PRESENCE) {
-        if (it->online) {
-            if (!hmap_get(&C.online, it->data))
-                hmap_put(&C.online, it->data, (void *)1);
-        } else {
+    if (it->kind == ITEM_JOB) {
+        it->fn(C.pub_up ? C.pub : NULL, it->arg);
+    } else if (it->kind == ITEM_PRESENCE) {
+        if (it->sockets > 0)
+            hmap_put(&C.online, it->data, (void *)(intptr_t)it->sockets);
+        else
             hmap_del(&C.online, it->data);
-        }
         if (C.pub_up)
-            presence_cmds(it->data, it->online, it->at_ms);
+            presence_cmds(it->data, it->sockets, it->at_ms);
     } else if (C.pub_up) {
         redisAsyncCommand(C.pub, NULL, NULL, "PUBLISH %s %b", CLUSTER_CHANNEL, it->data, it->len);
         C.published++;
@@ -223,20 +286,15 @@ static void drain_queue(void)
 
 static void refresh_one(const char *key, void *val, void *arg)
 {
-    (void)val;
     (void)arg;
-    presence_cmds(key, true, 0);
+    presence_cmds(key, (int)(intptr_t)val, 0);
 }
 
-static void on_pub_connect(const redisAsyncContext *ac, int status)
+/* The publisher is connected (and logged in): Redis is up. */
+static void pub_ready(void)
 {
-    if (ac != C.pub)
-        return;
-    if (status != REDIS_OK) {
-        C.pub = NULL; /* hiredis frees the context */
-        return;
-    }
     C.pub_up = C.up = true;
+    C.auth_logged = false;
     if (C.was_up || C.down_logged) {
         C.reconnects++;
         log_info("cluster: redis connection restored", "\"node\":\"%s\"", C.node);
@@ -247,11 +305,23 @@ static void on_pub_connect(const redisAsyncContext *ac, int status)
     hmap_each(&C.online, refresh_one, NULL);
 }
 
+static void on_pub_connect(const redisAsyncContext *ac, int status)
+{
+    if (ac != C.pub)
+        return;
+    if (status != REDIS_OK) {
+        C.pub = NULL; /* hiredis frees the context */
+        return;
+    }
+    if (!C.url.pass[0])
+        pub_ready(); /* else once AUTH succeeded (on_auth) */
+}
+
 static void note_down(void)
 {
     if (!C.down_logged) {
         log_warn("cluster: redis unreachable; real-time stays local until it is back",
-                 "\"host\":\"%s\",\"port\":%d", C.host, C.port);
+                 "\"host\":\"%s\",\"port\":%d", C.url.host, C.url.port);
         C.down_logged = true;
     }
 }
@@ -299,10 +369,25 @@ static void on_message(redisAsyncContext *ac, void *r, void *priv)
     cluster_deliver(body->str, body->len, C.node);
 }
 
+static void on_auth(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)priv;
+    redisReply *reply = r;
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
+        if (!C.auth_logged) /* once per outage; never the password */
+            log_error("cluster: redis refused the credentials of REDIS_URL",
+                      "\"error\":\"%.80s\"", reply->str);
+        C.auth_logged = true;
+        redisAsyncDisconnect(ac);
+    } else if (reply && ac == C.pub && !C.pub_up) {
+        pub_ready();
+    }
+}
+
 static redisAsyncContext *connect_one(redisConnectCallback *on_conn,
                                       redisDisconnectCallback *on_disc)
 {
-    redisAsyncContext *ac = redisAsyncConnect(C.host, C.port);
+    redisAsyncContext *ac = redisAsyncConnect(C.url.host, C.url.port);
     if (!ac)
         return NULL;
     if (ac->err || redisLibuvAttach(ac, &C.loop) != REDIS_OK) {
@@ -311,6 +396,13 @@ static redisAsyncContext *connect_one(redisConnectCallback *on_conn,
     }
     redisAsyncSetConnectCallback(ac, on_conn);
     redisAsyncSetDisconnectCallback(ac, on_disc);
+    /* queued ahead of everything else, sent once connected */
+    if (C.url.pass[0] && C.url.user[0])
+        redisAsyncCommand(ac, on_auth, NULL, "AUTH %s %s", C.url.user, C.url.pass);
+    else if (C.url.pass[0])
+        redisAsyncCommand(ac, on_auth, NULL, "AUTH %s", C.url.pass);
+    if (C.url.db)
+        redisAsyncCommand(ac, NULL, NULL, "SELECT %d", C.url.db);
     return ac;
 }
 
@@ -378,8 +470,13 @@ static void on_tick(uv_timer_t *t)
     if (!C.pub_up)
         note_down();
     int64_t now = clock_now_ms();
+    cluster_claims_tick(now);
     watchdog(now);
     try_connect();
+    if (C.pub_up && C.role == CLUSTER_SERVE)
+        cluster_ratelimit_sync(C.pub);
+    if (C.role == CLUSTER_SERVE)
+        realtime_typing_sweep(clock_now_ms());
     if (C.pub_up && now >= C.next_refresh_ms) {
         hmap_each(&C.online, refresh_one, NULL);
         C.next_refresh_ms = now + REFRESH_MS;
@@ -393,16 +490,30 @@ static void close_walk(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
+/* http/ratelimit.c created a bucket (any thread, under its lock). */
+static void rl_new_key(void)
+{
+    if (!C.enabled || atomic_exchange(&C.rl_new, true))
+        return;
+    uv_mutex_lock(&C.mu);
+    if (!C.stopping)
+        uv_async_send(&C.wake);
+    uv_mutex_unlock(&C.mu);
+}
+
 static void on_wake(uv_async_t *a)
 {
     (void)a;
     drain_queue();
+    if (atomic_exchange(&C.rl_new, false) && C.pub_up)
+        cluster_ratelimit_sync(C.pub);
     uv_mutex_lock(&C.mu);
     bool stop = C.stopping;
     uv_mutex_unlock(&C.mu);
     if (!stop)
         return;
     drain_queue();
+    cluster_claims_fail_all();
     uv_timer_stop(&C.tick);
     if (C.pub && C.pub_up)
         redisAsyncDisconnect(C.pub); /* after pending replies */
@@ -425,41 +536,19 @@ static void thread_main(void *arg)
     uv_run(&C.loop, UV_RUN_DEFAULT);
 }
 
-int cluster_parse_url(const char *url, char *host, size_t hostlen, int *port)
-{
-    if (!url || strncmp(url, "redis://", 8) != 0)
-        return -1;
-    const char *p = url + 8;
-    size_t hl = strcspn(p, ":/");
-    if (hl == 0 || hl >= hostlen || memchr(p, '@', hl)) /* no AUTH support */
-        return -1;
-    memcpy(host, p, hl);
-    host[hl] = '\0';
-    *port = 6379;
-    if (p[hl] == ':') {
-        char *end;
-        long n = strtol(p + hl + 1, &end, 10);
-        if (end == p + hl + 1 || n < 1 || n > 65535 || (*end && *end != '/'))
-            return -1;
-        *port = (int)n;
-    } else if (p[hl] && p[hl] != '/') {
-        return -1;
-    }
-    return 0;
-}
-
 int cluster_start(const char *redis_url, cluster_role_t role)
 {
     if (!redis_url || !*redis_url || C.enabled)
         return 0;
-    if (cluster_parse_url(redis_url, C.host, sizeof C.host, &C.port) < 0) {
-        log_error("cluster: REDIS_URL must be redis://host[:port]", NULL);
+    if (cluster_parse_url(redis_url, &C.url) < 0) {
+        log_error("cluster: REDIS_URL must be redis://[[user]:password@]host[:port][/db]", NULL);
         return -1;
     }
     unsigned char rnd[CLUSTER_NODE_LEN / 2];
     randombytes_buf(rnd, sizeof rnd);
     for (size_t i = 0; i < sizeof rnd; i++)
         snprintf(C.node + 2 * i, 3, "%02x", rnd[i]);
+    set_namespace();
     C.role = role;
     C.backoff_ms = 250;
     uv_mutex_init(&C.mu);
@@ -473,6 +562,7 @@ int cluster_start(const char *redis_url, cluster_role_t role)
         static bool registered;
         if (!registered)
             metrics_add_source(metrics_source);
+        ratelimit_on_new_key(rl_new_key);
         registered = true;
     }
     if (uv_thread_create(&C.thread, thread_main, NULL) != 0) {
@@ -480,7 +570,7 @@ int cluster_start(const char *redis_url, cluster_role_t role)
         return -1;
     }
     log_info("cluster mode", "\"node\":\"%s\",\"redis\":\"%s:%d\",\"role\":\"%s\"", C.node,
-             C.host, C.port, role == CLUSTER_SERVE ? "serve" : "publish");
+             C.url.host, C.url.port, role == CLUSTER_SERVE ? "serve" : "publish");
     return 0;
 }
 

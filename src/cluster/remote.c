@@ -18,11 +18,22 @@ void cluster_deliver(const char *msg, size_t len, const char *self)
     const char *node = json_string_value(json_object_get(m, "n"));
     const char *type = json_string_value(json_object_get(m, "t"));
     const char *room = json_string_value(json_object_get(m, "r"));
-    if (node && type && room && strcmp(node, self) != 0) {
+    const char *to = json_string_value(json_object_get(m, "to"));
+    if (node && type && to && strcmp(node, self) != 0 && strcmp(to, self) == 0) {
+        if (strcmp(type, "c") == 0)
+            cluster_claim_request(m); /* another node recovers a socket of ours */
+        else if (strcmp(type, "r") == 0)
+            cluster_claim_reply(m);
+    } else if (node && type && room && strcmp(node, self) != 0) {
+        const char *event = json_string_value(json_object_get(m, "e"));
         if (strcmp(type, "p") == 0) {
-            const char *event = json_string_value(json_object_get(m, "e"));
             if (event)
-                realtime_publish_local(room, event, json_object_get(m, "d"));
+                realtime_publish_gid(room, event, json_object_get(m, "d"),
+                                     json_string_value(json_object_get(m, "o")));
+        } else if (strcmp(type, "v") == 0) {
+            if (event)
+                realtime_publish_volatile_local(room, event, json_object_get(m, "d"),
+                                                json_string_value(json_object_get(m, "x")));
         } else if (strcmp(type, "x") == 0) {
             const char *user = json_string_value(json_object_get(m, "u"));
             if (user)
@@ -52,18 +63,44 @@ typedef struct {
     bool ok;
 } lookup_t;
 
-static redisReply *command(const char *fmt, const char *arg, long long num)
+/* AUTH and SELECT as REDIS_URL asks; -1 when refused. */
+static int login(redisContext *c, const cluster_url_t *u)
+{
+    redisReply *r = NULL;
+    if (u->pass[0] && u->user[0])
+        r = redisCommand(c, "AUTH %s %s", u->user, u->pass);
+    else if (u->pass[0])
+        r = redisCommand(c, "AUTH %s", u->pass);
+    bool bad = (u->pass[0] && !r) || (r && r->type == REDIS_REPLY_ERROR);
+    freeReplyObject(r);
+    r = !bad && u->db ? redisCommand(c, "SELECT %d", u->db) : NULL;
+    bad = bad || (u->db && (!r || r->type == REDIS_REPLY_ERROR));
+    freeReplyObject(r);
+    return bad ? -1 : 0;
+}
+
+/* The look-up connection, (re)connected when needed; NULL when Redis is
+ * unreachable. Under P_mu. */
+static redisContext *conn(void)
 {
     if (!P_conn) {
         struct timeval tv = {1, 0};
-        P_conn = redisConnectWithTimeout(cluster_host(), cluster_port(), tv);
-        if (!P_conn || P_conn->err || redisSetTimeout(P_conn, tv) != REDIS_OK) {
+        const cluster_url_t *u = cluster_url();
+        P_conn = redisConnectWithTimeout(u->host, u->port, tv);
+        if (!P_conn || P_conn->err || redisSetTimeout(P_conn, tv) != REDIS_OK ||
+            login(P_conn, u) < 0) {
             if (P_conn)
                 redisFree(P_conn);
             P_conn = NULL;
-            return NULL;
         }
     }
+    return P_conn;
+}
+
+static redisReply *command(const char *fmt, const char *arg, long long num)
+{
+    if (!conn())
+        return NULL;
     redisReply *r = num >= 0 ? redisCommand(P_conn, fmt, arg, num) : redisCommand(P_conn, fmt, arg);
     if (!r) {
         redisFree(P_conn);
@@ -102,4 +139,57 @@ void cluster_presence_merge(const char *user_id, realtime_presence_t *out)
     out->online = out->online || l.online;
     if (l.seen_ms > out->last_seen_ms)
         out->last_seen_ms = l.seen_ms;
+}
+
+/* ---- many users at once (chat notifications) ---- */
+
+typedef struct {
+    const char *const *users;
+    size_t n;
+    bool *online;
+    bool ok;
+} many_t;
+
+/* One pipelined round trip: ZCOUNT per user. */
+static void lookup_many(void *arg)
+{
+    many_t *m = arg;
+    char key[160];
+    long long now = (long long)clock_now_ms();
+    uv_mutex_lock(&P_mu);
+    if (conn()) {
+        for (size_t i = 0; i < m->n; i++) {
+            snprintf(key, sizeof key, CLUSTER_PRESENCE_KEY "%s", m->users[i]);
+            redisAppendCommand(P_conn, "ZCOUNT %s %lld +inf", key, now);
+        }
+        m->ok = true;
+        for (size_t i = 0; i < m->n; i++) {
+            redisReply *r = NULL;
+            if (redisGetReply(P_conn, (void **)&r) != REDIS_OK || !r) {
+                m->ok = false;
+                redisFree(P_conn); /* replies still owed: drop the connection */
+                P_conn = NULL;
+                break;
+            }
+            m->online[i] = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+            freeReplyObject(r);
+        }
+    }
+    uv_mutex_unlock(&P_mu);
+}
+
+int cluster_presence_online(const char *const *users, size_t n, bool *online)
+{
+    for (size_t i = 0; i < n; i++)
+        online[i] = false;
+    if (n == 0)
+        return 0;
+    cluster_stats_t st;
+    cluster_get_stats(&st);
+    if (!st.connected) /* Redis down (or not cluster mode): do not wait for it */
+        return -1;
+    many_t m = {.users = users, .n = n, .online = online};
+    if (loop_run_blocking(lookup_many, &m) < 0 || !m.ok)
+        return -1;
+    return 0;
 }

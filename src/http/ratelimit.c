@@ -13,6 +13,8 @@ typedef struct {
     char key[KEYLEN];
     double tokens;
     int64_t last_ms;
+    int64_t synced_ms;  /* last cluster update (ratelimit_apply) */
+    int pending;        /* tokens taken since the last ratelimit_collect */
     bool used;
 } bucket_t;
 
@@ -24,9 +26,18 @@ typedef struct {
 
 struct ratelimit {
     int limit;
+    int window_s;
     double per_ms;      /* tokens per millisecond */
     shard_t shards[SHARDS];
 };
+
+/* Every live limiter, for the cluster sync (ratelimit_collect). */
+#define MAX_LIMITERS 8
+static pthread_mutex_t R_mu = PTHREAD_MUTEX_INITIALIZER;
+static ratelimit_t *R_all[MAX_LIMITERS];
+static void (*R_on_new)(void);
+
+void ratelimit_on_new_key(void (*fn)(void)) { R_on_new = fn; }
 
 static uint64_t hash(const char *s)
 {
@@ -42,9 +53,18 @@ ratelimit_t *ratelimit_new(int limit, int window_s)
     if (!rl)
         return NULL;
     rl->limit = limit;
+    rl->window_s = window_s;
     rl->per_ms = (double)limit / (window_s * 1000.0);
     for (int i = 0; i < SHARDS; i++)
         pthread_mutex_init(&rl->shards[i].mu, NULL);
+    pthread_mutex_lock(&R_mu);
+    for (int i = 0; i < MAX_LIMITERS; i++) {
+        if (!R_all[i]) {
+            R_all[i] = rl;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&R_mu);
     return rl;
 }
 
@@ -78,7 +98,7 @@ static int grow(ratelimit_t *rl, shard_t *s, int64_t now)
     s->cap = ncap;
     s->count = 0;
     for (size_t i = 0; i < ocap; i++) {
-        if (!old[i].used || refill(rl, &old[i], now) >= rl->limit)
+        if (!old[i].used || (refill(rl, &old[i], now) >= rl->limit && !old[i].pending))
             continue;
         *find(s, old[i].key, hash(old[i].key)) = old[i];
         s->count++;
@@ -107,12 +127,17 @@ bool ratelimit_take(ratelimit_t *rl, const char *full_key, int64_t now_ms, rl_re
         b->tokens = rl->limit;
         b->last_ms = now_ms;
         s->count++;
+        if (R_on_new)
+            R_on_new(); /* the cluster learns about it at once */
     }
     b->tokens = refill(rl, b, now_ms);
     b->last_ms = now_ms;
     bool ok = b->tokens >= 1.0;
-    if (ok)
+    if (ok) {
         b->tokens -= 1.0;
+        if (b->pending < 1000000)
+            b->pending++;
+    }
     out->limit = rl->limit;
     out->remaining = (int)floor(b->tokens);
     out->reset_s = (int)ceil((rl->limit - b->tokens) / rl->per_ms / 1000.0);
@@ -127,9 +152,66 @@ void ratelimit_free(ratelimit_t *rl)
 {
     if (!rl)
         return;
+    pthread_mutex_lock(&R_mu);
+    for (int i = 0; i < MAX_LIMITERS; i++)
+        if (R_all[i] == rl)
+            R_all[i] = NULL;
+    pthread_mutex_unlock(&R_mu);
     for (int i = 0; i < SHARDS; i++) {
         free(rl->shards[i].slots);
         pthread_mutex_destroy(&rl->shards[i].mu);
     }
     free(rl);
 }
+
+/* ---- sharing across cluster nodes ---- */
+
+void ratelimit_collect(int64_t now_ms, int64_t refresh_ms, rl_collect_fn fn, void *arg)
+{
+    pthread_mutex_lock(&R_mu); /* holds limiters alive while we walk them */
+    for (int l = 0; l < MAX_LIMITERS; l++) {
+        ratelimit_t *rl = R_all[l];
+        for (int i = 0; rl && i < SHARDS; i++) {
+            shard_t *s = &rl->shards[i];
+            pthread_mutex_lock(&s->mu);
+            for (size_t k = 0; k < s->cap; k++) {
+                bucket_t *b = &s->slots[k];
+                if (!b->used || (!b->pending && (now_ms - b->synced_ms < refresh_ms ||
+                                                 refill(rl, b, now_ms) >= rl->limit)))
+                    continue;
+                fn(rl, b->key, b->pending, arg);
+                b->pending = 0;
+                b->synced_ms = now_ms;
+            }
+            pthread_mutex_unlock(&s->mu);
+        }
+    }
+    pthread_mutex_unlock(&R_mu);
+}
+
+void ratelimit_apply(ratelimit_t *rl, const char *key, double used, int64_t now_ms)
+{
+    pthread_mutex_lock(&R_mu);
+    bool live = false;
+    for (int l = 0; rl && l < MAX_LIMITERS; l++)
+        live = live || R_all[l] == rl;
+    if (live) {
+        uint64_t h = hash(key);
+        shard_t *s = &rl->shards[h % SHARDS];
+        pthread_mutex_lock(&s->mu);
+        bucket_t *b = s->cap ? find(s, key, h) : NULL;
+        if (b && b->used) {
+            /* the cluster's level, less what was taken here since it was sent */
+            b->tokens = rl->limit - used - b->pending;
+            if (b->tokens > rl->limit)
+                b->tokens = rl->limit;
+            b->last_ms = now_ms;
+            b->synced_ms = now_ms;
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&R_mu);
+}
+
+int ratelimit_limit(const ratelimit_t *rl) { return rl->limit; }
+int ratelimit_window_s(const ratelimit_t *rl) { return rl->window_s; }

@@ -217,6 +217,7 @@ void realtime_shutdown(void)
     RT.nloops = 0;
     rt_recovery_fini();
     rt_presence_fini();
+    rt_typing_remote_fini();
     hmap_free(&RT.handlers, NULL);
 }
 

@@ -64,6 +64,18 @@ int realtime_publish(const char *room, const char *event, json_t *payload);
 /* The same, this process only: the entry point for messages from other
  * cluster nodes (cluster/), which must not go back to Redis. */
 int realtime_publish_local(const char *room, const char *event, json_t *payload);
+/* cluster/ only: a publish from another node with its cluster-wide id
+ * (the packet's offset; NULL: a local one); a volatile event (typing,
+ * not logged; except: a socket id or NULL); and a claim from another node
+ * for a socket that disconnected here (returns {"ok":true,"id","ents":
+ * [packets]} and forgets the socket, or NULL). */
+int realtime_publish_gid(const char *room, const char *event, json_t *payload, const char *gid);
+int realtime_publish_volatile_local(const char *room, const char *event, json_t *payload,
+                                    const char *except);
+json_t *realtime_recovery_claimed(json_t *claim);
+/* cluster/ tick: stops other nodes' typing indicators whose node went
+ * silent (it died, or the stop was lost). */
+void realtime_typing_sweep(int64_t now_ms);
 
 /* Whether `user_id` may join `room`. Runs in a coroutine on the socket's
  * loop (it may query the store). Without a callback, or when it returns
@@ -96,6 +108,9 @@ typedef struct {
 
 /* Thread-safe. */
 void realtime_presence_get(const char *user_id, realtime_presence_t *out);
+/* Whether user_id has a socket connected to this process (no Redis, no
+ * waiting). Thread-safe. */
+bool realtime_online_here(const char *user_id);
 
 /* Called when a user comes online (first socket) or goes offline (last
  * socket gone), in a coroutine of its own on the loop where it happened,

@@ -20,6 +20,7 @@
  */
 #include "realtime/rt_int.h"
 
+#include "cluster/cluster.h"
 #include "core/clock.h"
 
 #include <inttypes.h>
@@ -29,6 +30,13 @@
 
 #define LOG_CAP 65536
 
+/* Offsets we write into packets: [0-9a-f-], as cluster_gid makes them. */
+static bool gid_ok(const char *g)
+{
+    size_t n = strlen(g);
+    return n > 0 && n < RT_GID_LEN && strspn(g, "0123456789abcdef-") == n;
+}
+
 void rt_fanout_post(const char *room, rt_msg_t *m, uint64_t offset, const char *except);
 
 typedef struct {
@@ -36,6 +44,7 @@ typedef struct {
     int64_t ts;
     char *room;
     rt_msg_t *m;
+    char gid[RT_GID_LEN]; /* the offset the client sees: cluster id or off */
 } entry_t;
 
 typedef struct rec {
@@ -133,7 +142,7 @@ void rt_recovery_sweep(int64_t now_ms)
     uv_mutex_unlock(&L.mu);
 }
 
-int rt_log_publish(const char *room, const char *prefix, size_t plen)
+int rt_log_publish(const char *room, const char *prefix, size_t plen, const char *gid)
 {
     char *rcopy = strdup(room);
     if (!rcopy)
@@ -142,11 +151,16 @@ int rt_log_publish(const char *room, const char *prefix, size_t plen)
     uv_mutex_lock(&L.mu);
     expire_locked(now);
     uint64_t off = ++L.last;
-    char tail[32];
-    int tn = snprintf(tail, sizeof tail, "%" PRIu64 "\"]", off);
-    rt_msg_t *m = rt_msg_new(false, prefix, plen, tail, (size_t)tn);
+    char tail[RT_GID_LEN + 4];
     entry_t *e = &L.ring[(L.head + L.n) % LOG_CAP];
-    *e = (entry_t){.off = off, .ts = now, .room = rcopy, .m = rt_msg_ref(m)};
+    *e = (entry_t){.off = off, .ts = now, .room = rcopy};
+    if (gid && gid_ok(gid))
+        snprintf(e->gid, sizeof e->gid, "%s", gid);
+    else
+        snprintf(e->gid, sizeof e->gid, "%" PRIu64, off);
+    int tn = snprintf(tail, sizeof tail, "%s\"]", e->gid);
+    rt_msg_t *m = rt_msg_new(false, prefix, plen, tail, (size_t)tn);
+    e->m = rt_msg_ref(m);
     L.n++;
     rt_fanout_post(room, m, off, NULL);
     uv_mutex_unlock(&L.mu);
@@ -154,12 +168,35 @@ int rt_log_publish(const char *room, const char *prefix, size_t plen)
     return 0;
 }
 
-int rt_log_attach(rt_socket_t *sock, const rt_recovered_t *rec, uint64_t after)
+/* The local offset after which a client that last saw `offset` (a gid,
+ * or NULL: `base`) missed packets; false when the log does not reach
+ * back that far. Under L.mu. */
+static bool resolve_locked(const char *offset, uint64_t base, uint64_t *after)
+{
+    uint64_t first = L.n ? L.ring[L.head].off : L.last + 1;
+    if (!offset) {
+        *after = base;
+    } else if (offset[strspn(offset, "0123456789")] == '\0') {
+        if (!*offset || strlen(offset) > 19)
+            return false;
+        *after = strtoull(offset, NULL, 10); /* a local offset */
+    } else {
+        size_t i = L.n;
+        while (i > 0 && strcmp(L.ring[(L.head + i - 1) % LOG_CAP].gid, offset) != 0)
+            i--;
+        if (i == 0)
+            return false; /* not in the log (any more) */
+        *after = L.ring[(L.head + i - 1) % LOG_CAP].off;
+    }
+    return *after <= L.last && *after + 1 >= first;
+}
+
+int rt_log_attach(rt_socket_t *sock, const rt_recovered_t *rec, const char *offset)
 {
     uv_mutex_lock(&L.mu);
     if (rec) {
-        uint64_t first = L.n ? L.ring[L.head].off : L.last + 1;
-        if (after > L.last || after + 1 < first) {
+        uint64_t after;
+        if (!resolve_locked(offset, rec->base_offset, &after)) {
             uv_mutex_unlock(&L.mu);
             return -1;
         }
@@ -213,6 +250,15 @@ void rt_recovery_save(const rt_socket_t *sock)
         L.oldest = r;
     L.newest = r;
     uv_mutex_unlock(&L.mu);
+    if (cluster_enabled()) { /* another node may get the reconnect */
+        json_t *rooms = json_array();
+        for (size_t i = 0; i < r->r.nrooms; i++)
+            json_array_append_new(rooms, json_string(r->r.rooms[i]));
+        cluster_recovery_save(sock->pid,
+                              json_pack("{s:s, s:s, s:o}", "u", sock->user_id, "id", sock->id,
+                                        "r", rooms),
+                              RT.cfg.recovery_ms);
+    }
 }
 
 bool rt_recovery_take(const char *pid, const char *user_id, rt_recovered_t *out)
@@ -230,5 +276,52 @@ bool rt_recovery_take(const char *pid, const char *user_id, rt_recovered_t *out)
     uv_mutex_unlock(&L.mu);
     *out = r->r;
     free(r);
+    cluster_recovery_drop(pid);
     return true;
+}
+
+static bool in_rooms(json_t *rooms, const char *room)
+{
+    for (size_t i = 0; i < json_array_size(rooms); i++) {
+        const char *r = json_string_value(json_array_get(rooms, i));
+        if (r && strcmp(r, room) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Cluster thread: another node asks for a socket that disconnected here
+ * (cluster/ops.c). Hands over the record and the packets it missed. */
+json_t *realtime_recovery_claimed(json_t *claim)
+{
+    const char *pid = json_string_value(json_object_get(claim, "pid"));
+    const char *user = json_string_value(json_object_get(claim, "u"));
+    json_t *o = json_object_get(claim, "o");
+    json_t *want = json_object_get(claim, "r");
+    rt_recovered_t rec = {0};
+    bool off_ok = !o || json_is_null(o) || json_is_string(o);
+    if (!RT.loops || !pid || !user || !json_is_array(want) || !off_ok ||
+        !rt_recovery_take(pid, user, &rec))
+        return NULL;
+    json_t *rooms = json_array(); /* asked for, and the socket had */
+    for (size_t i = 0; i < rec.nrooms; i++)
+        if (in_rooms(want, rec.rooms[i]))
+            json_array_append_new(rooms, json_string(rec.rooms[i]));
+    json_t *ents = json_array();
+    uv_mutex_lock(&L.mu);
+    uint64_t after = 0;
+    bool ok = resolve_locked(json_string_value(o), rec.base_offset, &after);
+    for (size_t i = 0; ok && i < L.n; i++) {
+        entry_t *e = &L.ring[(L.head + i) % LOG_CAP];
+        if (e->off > after && in_rooms(rooms, e->room))
+            json_array_append_new(ents, json_stringn((const char *)e->m->data, e->m->len));
+    }
+    uv_mutex_unlock(&L.mu);
+    json_decref(rooms);
+    rt_recovered_clear(&rec);
+    if (!ok) {
+        json_decref(ents);
+        return NULL;
+    }
+    return json_pack("{s:b, s:s, s:o}", "ok", 1, "id", rec.id, "ents", ents);
 }

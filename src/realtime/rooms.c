@@ -123,7 +123,10 @@ void rt_fanout_deliver(rt_loop_t *lp, const char *room, rt_msg_t *m, uint64_t of
             continue; /* replayed by recovery already */
         if (except && strcmp(sock->id, except) == 0)
             continue;
-        rt_session_send(sock->s, m);
+        if (sock->holding)
+            rt_hold_or_send(sock, m); /* recovering from another node */
+        else
+            rt_session_send(sock->s, m);
     }
 }
 
@@ -195,16 +198,24 @@ static int encode_head(buf_t *b, const char *event, json_t *payload)
     return b->data ? 0 : -1;
 }
 
-/* Cluster seam: other nodes get it through cluster/ (no-op when off). */
+/* Cluster seam: other nodes get it through cluster/ (no-op when off),
+ * with a cluster-wide id that every node uses as the packet's offset. */
 int realtime_publish(const char *room, const char *event, json_t *payload)
 {
     if (!room || !rt_room_name_ok(room) || !event_ok(event))
         return -1;
-    cluster_publish(room, event, payload);
-    return RT.loops ? realtime_publish_local(room, event, payload) : cluster_enabled() ? 0 : -1;
+    char gid[RT_GID_LEN];
+    bool cl = cluster_gid(gid, sizeof gid);
+    cluster_publish(room, event, payload, cl ? gid : NULL);
+    return RT.loops ? realtime_publish_gid(room, event, payload, cl ? gid : NULL) : cl ? 0 : -1;
 }
 
 int realtime_publish_local(const char *room, const char *event, json_t *payload)
+{
+    return realtime_publish_gid(room, event, payload, NULL);
+}
+
+int realtime_publish_gid(const char *room, const char *event, json_t *payload, const char *gid)
 {
     if (!room || !rt_room_name_ok(room) || !event_ok(event) || !RT.loops)
         return -1;
@@ -212,13 +223,14 @@ int realtime_publish_local(const char *room, const char *event, json_t *payload)
     int rc = encode_head(&b, event, payload);
     if (rc == 0) {
         buf_puts(&b, "\"");
-        rc = rt_log_publish(room, b.data, b.len);
+        rc = rt_log_publish(room, b.data, b.len, gid);
     }
     buf_free(&b);
     return rc;
 }
 
-int rt_publish_volatile(const char *room, const char *event, json_t *payload, const char *except)
+int rt_publish_volatile_here(const char *room, const char *event, json_t *payload,
+                             const char *except)
 {
     buf_t b = BUF_INIT;
     int rc = -1;
@@ -229,9 +241,29 @@ int rt_publish_volatile(const char *room, const char *event, json_t *payload, co
         rt_msg_unref(m);
         rc = 0;
     }
-    json_decref(payload);
     buf_free(&b);
     return rc;
+}
+
+/* Typing: this node and, through Redis, the others (never logged). */
+int rt_publish_volatile(const char *room, const char *event, json_t *payload, const char *except)
+{
+    cluster_publish_volatile(room, event, payload, except);
+    int rc = rt_publish_volatile_here(room, event, payload, except);
+    json_decref(payload);
+    return rc;
+}
+
+int realtime_publish_volatile_local(const char *room, const char *event, json_t *payload,
+                                    const char *except)
+{
+    if (!room || !rt_room_name_ok(room) || !event_ok(event))
+        return -1;
+    bool start = strcmp(event, "typing:start") == 0;
+    if (except && (start || strcmp(event, "typing:stop") == 0) &&
+        !rt_typing_remote(room, except, payload, start))
+        return 0; /* a refresh of an indicator already shown */
+    return rt_publish_volatile_here(room, event, payload, except);
 }
 
 /* ---- removing a user from a room everywhere ---- */

@@ -34,6 +34,7 @@
 #define RT_ID_LEN 20
 #define RT_MAX_TYPING 4
 #define RT_MAX_INQ 64 /* inbound Socket.IO packets waiting per session */
+#define RT_GID_LEN 40 /* an offset as clients see it, with the NUL */
 
 typedef struct rt_task rt_task_t;
 struct rt_task {
@@ -210,6 +211,7 @@ typedef struct rt_pending_ack {
 typedef struct rt_typing {
     char room[128];
     int64_t until_ms;
+    int64_t sent_ms;  /* last start sent to other nodes (cluster refresh) */
 } rt_typing_t;
 
 struct rt_socket {
@@ -228,6 +230,8 @@ struct rt_socket {
     rt_typing_t typing[RT_MAX_TYPING];
     int ntyping;
     bool connected;          /* CONNECT accepted and not yet disconnected */
+    bool holding;            /* recovering from another node: fan-out is held */
+    rt_qnode_t *hold, *hold_tail; /* held packets, in arrival order */
 };
 
 /* An Engine.IO message for the Socket.IO layer. */
@@ -281,23 +285,51 @@ void rt_recovery_fini(void);
 /* Appends the packet built from prefix + offset + suffix to the log and
  * posts it to every loop, all under the log lock (so every loop sees
  * publishes in offset order). */
-int rt_log_publish(const char *room, const char *prefix, size_t plen);
+int rt_log_publish(const char *room, const char *prefix, size_t plen, const char *gid);
 /* Under the log lock: joins rec's rooms (already filtered) to sock and
- * sends every logged packet after `after` of those rooms; returns -1 when
+ * sends every logged packet after `offset` (what the client last saw, a
+ * cluster id or a local offset; NULL: rec's base) of those rooms; -1 when
  * the log no longer reaches back that far. For a fresh socket (rec NULL)
  * only records the head offset. */
-int rt_log_attach(rt_socket_t *sock, const rt_recovered_t *rec, uint64_t after);
+int rt_log_attach(rt_socket_t *sock, const rt_recovered_t *rec, const char *offset);
 void rt_recovery_save(const rt_socket_t *sock);
 /* Takes the record of pid if it exists, belongs to user and is fresh. */
 bool rt_recovery_take(const char *pid, const char *user_id, rt_recovered_t *out);
 void rt_recovered_clear(rt_recovered_t *r);
 void rt_recovery_sweep(int64_t now_ms);
 
+/* rt_cluster.c: what a connect asks of other nodes (cluster mode; each
+ * waits in the session's worker coroutine, never blocking the loop). */
+/* Others' sockets of user (>= 0), -1 when over the limit cluster-wide,
+ * 0 when not in cluster mode or Redis is down. */
+int rt_cluster_sockets(rt_session_t *s, const char *user_id, int local_after, int max);
+/* Recovers a socket that disconnected on another node: 1 when the socket
+ * (connected, user set) has its id and rooms back and the missed packets
+ * were queued; 0 when not (the socket, if any, is not connected); -1 when
+ * the session closed meanwhile (the socket was disconnected already). */
+int rt_cluster_recover(rt_session_t *s, json_t *auth, const char *user);
+/* sio_server.c: (re)initialises s's socket for user, connected. */
+rt_socket_t *rt_socket_init(rt_session_t *s, const char *user);
+/* Delivers (or, while holding, keeps) a fanned-out packet. */
+void rt_hold_or_send(rt_socket_t *sock, rt_msg_t *m);
+void rt_hold_free(rt_socket_t *sock);
+/* Typing indicators from other nodes (key: room + typist's socket id):
+ * false for a repeated start (a refresh, not delivered again). Expired
+ * ones (origin silent for ttl + 2 s) get a local typing:stop
+ * (realtime_typing_sweep, cluster thread). */
+bool rt_typing_remote(const char *room, const char *sock_id, json_t *payload, bool start);
+void rt_typing_remote_fini(void);
+/* Publishes a volatile packet on this node only; payload borrowed. */
+int rt_publish_volatile_here(const char *room, const char *event, json_t *payload,
+                             const char *except);
+
 /* presence.c */
+int rt_presence_count(const char *user_id);
 void rt_presence_init(void);
 void rt_presence_fini(void);
-/* Counts a new socket of user; false (nothing counted) over max. */
-bool rt_presence_connect(const char *user_id, int max);
+/* Counts a new socket of user; false (nothing counted) over max.
+ * `elsewhere`: the user has sockets on other nodes (no "online" hook). */
+bool rt_presence_connect(const char *user_id, int max, bool elsewhere);
 void rt_presence_disconnect(const char *user_id);
 
 /* fan-out task executed on each loop (rooms.c) */

@@ -17,6 +17,7 @@
  */
 #include "realtime/rt_int.h"
 
+#include "cluster/cluster.h"
 #include "core/clock.h"
 
 #include <stdio.h>
@@ -179,6 +180,13 @@ static void on_typing(rt_session_t *s, realtime_event_t *ev, json_t *data, bool 
             snprintf(sock->typing[i].room, sizeof sock->typing[i].room, "%s", room);
             sock->ntyping++;
             typing_publish(sock, room, "typing:start");
+            sock->typing[i].sent_ms = clock_now_ms();
+        } else if (cluster_enabled() && clock_now_ms() - sock->typing[i].sent_ms >= 1000) {
+            /* other nodes expire it on their own unless refreshed */
+            json_t *p = json_pack("{s:s, s:s}", "room", room, "userId", sock->user_id);
+            cluster_publish_volatile(room, "typing:start", p, sock->id);
+            json_decref(p);
+            sock->typing[i].sent_ms = clock_now_ms();
         }
         sock->typing[i].until_ms = clock_now_ms() + RT.cfg.typing_ttl_ms;
     } else if (i < sock->ntyping) {

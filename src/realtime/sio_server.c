@@ -131,6 +131,8 @@ void rt_sio_on_close(rt_session_t *s, bool recoverable)
 
 void rt_sio_free(rt_session_t *s)
 {
+    if (s->sock)
+        rt_hold_free(s->sock);
     free(s->sock);
     s->sock = NULL;
 }
@@ -163,18 +165,27 @@ static void on_expiry(uv_timer_t *t)
 
 /* ---- connect ---- */
 
-static bool parse_offset(const char *s, uint64_t *out)
+rt_socket_t *rt_socket_init(rt_session_t *s, const char *user)
 {
-    if (!s || !*s || strlen(s) > 19)
-        return false;
-    uint64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    *out = v;
-    return true;
+    if (!s->sock && !(s->sock = calloc(1, sizeof *s->sock)))
+        abort();
+    rt_socket_t *sock = s->sock;
+    rt_room_leave_all(sock);
+    rt_hold_free(sock);
+    memset(sock, 0, sizeof *sock);
+    sock->s = s;
+    snprintf(sock->user_id, sizeof sock->user_id, "%s", user);
+    sock->tokens = RT.cfg.events_per_s;
+    sock->refill_ms = clock_now_ms();
+    sock->connected = true;
+    return sock;
+}
+
+/* An offset we could have sent: a local offset or a cluster-wide id. */
+static bool offset_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n > 0 && n < RT_GID_LEN && strspn(s, "0123456789abcdef-") == n;
 }
 
 /* Keeps the recovered rooms the user is still entitled to (may yield). */
@@ -190,19 +201,17 @@ static void filter_rooms(rt_recovered_t *rec)
     rec->nrooms = k;
 }
 
-/* Tries connection-state recovery; fills *rec and *after on success. */
+/* Tries connection-state recovery from this node's store; fills *rec
+ * and *offset (NULL: from the socket's start) on success. */
 static bool try_recover(rt_session_t *s, json_t *auth, const char *user, rt_recovered_t *rec,
-                        uint64_t *after)
+                        const char **offset)
 {
     const char *pid = json_string_value(json_object_get(auth, "pid"));
     json_t *off = json_object_get(auth, "offset");
-    if (!pid || (off && !json_is_string(off)) || !rt_recovery_take(pid, user, rec))
+    if (!pid || (off && !offset_ok(json_string_value(off))) ||
+        !rt_recovery_take(pid, user, rec))
         return false;
-    *after = rec->base_offset;
-    if (off && !parse_offset(json_string_value(off), after)) {
-        rt_recovered_clear(rec);
-        return false;
-    }
+    *offset = json_string_value(off);
     filter_rooms(rec);
     if (s->closed) {
         rt_recovered_clear(rec);
@@ -244,28 +253,33 @@ static void handle_connect(rt_session_t *s, sio_packet_t *p)
     snprintf(user, sizeof user, "%s", c.sub);
     int64_t exp_ms = c.exp * 1000;
     jwt_claims_clear(&c);
-    if (!rt_presence_connect(user, RT.cfg.max_sockets_per_user)) {
+    /* the limit counts every node's sockets in cluster mode (may yield) */
+    int max = RT.cfg.max_sockets_per_user;
+    int others = rt_cluster_sockets(s, user, rt_presence_count(user) + 1, max);
+    if (s->closed)
+        return;
+    if (others < 0 || (max > 0 && max - others < 1) ||
+        !rt_presence_connect(user, max > 0 ? max - others : 0, others > 0)) {
         connect_error(s, "/", "too_many_sockets", "too many connections for this user");
         return;
     }
     rt_recovered_t rec = {0};
-    uint64_t after = 0;
-    bool recovered = try_recover(s, auth, user, &rec, &after);
+    const char *offset = NULL;
+    bool recovered = try_recover(s, auth, user, &rec, &offset);
+    int remote = 0;
+    if (!recovered && !s->closed)
+        remote = rt_cluster_recover(s, auth, user); /* another node had it (may yield) */
+    if (remote < 0)
+        return; /* closed meanwhile: the socket's disconnect counted it off */
     if (s->closed) {
         rt_presence_disconnect(user);
         rt_recovered_clear(&rec);
         return;
     }
-    if (!s->sock && !(s->sock = calloc(1, sizeof *s->sock)))
-        abort();
-    rt_socket_t *sock = s->sock;
-    memset(sock, 0, sizeof *sock);
-    sock->s = s;
-    snprintf(sock->user_id, sizeof sock->user_id, "%s", user);
-    sock->tokens = RT.cfg.events_per_s;
-    sock->refill_ms = clock_now_ms();
-    sock->connected = true;
-    if (recovered && rt_log_attach(sock, &rec, after) == 0) {
+    rt_socket_t *sock = remote ? s->sock : rt_socket_init(s, user);
+    if (remote) {
+        recovered = true;
+    } else if (recovered && rt_log_attach(sock, &rec, offset) == 0) {
         memcpy(sock->id, rec.id, sizeof sock->id);
         snprintf(sock->pid, sizeof sock->pid, "%s",
                  json_string_value(json_object_get(auth, "pid")));
@@ -277,7 +291,7 @@ static void handle_connect(rt_session_t *s, sio_packet_t *p)
         char room[JWT_CLAIM_MAX + 8];
         snprintf(room, sizeof room, "user:%s", user);
         rt_room_join(sock, room);
-        rt_log_attach(sock, NULL, 0);
+        rt_log_attach(sock, NULL, NULL);
     }
     rt_recovered_clear(&rec);
     start_expiry(s, exp_ms);

@@ -100,10 +100,10 @@ static void test_log_and_recovery(void **state)
     rt_recovery_init();
     fake_t a;
     fake_init(&a, "alice");
-    assert_int_equal(rt_log_attach(&a.sock, NULL, 0), 0);
+    assert_int_equal(rt_log_attach(&a.sock, NULL, NULL), 0);
     assert_int_equal(a.sock.min_offset, 0);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(rt_log_publish("user:alice", "42[\"e\",\"", 8), 0);
+        assert_int_equal(rt_log_publish("user:alice", "42[\"e\",\"", 8, NULL), 0);
     assert_true(rt_room_join(&a.sock, "user:alice"));
     assert_false(rt_room_join(&a.sock, "user:alice"));
     assert_true(rt_room_join(&a.sock, "trip:1"));
@@ -121,14 +121,28 @@ static void test_log_and_recovery(void **state)
 
     fake_t b;
     fake_init(&b, "alice");
-    assert_int_equal(rt_log_attach(&b.sock, &rec, 99), -1);  /* offset from the future */
+    assert_int_equal(rt_log_attach(&b.sock, &rec, "99"), -1);  /* offset from the future */
     assert_null(b.sock.rooms);
-    assert_int_equal(rt_log_attach(&b.sock, &rec, 1), 0);
+    assert_int_equal(rt_log_attach(&b.sock, &rec, "0a0b-7"), -1); /* an id not in the log */
+    assert_null(b.sock.rooms);
+    assert_int_equal(rt_log_attach(&b.sock, &rec, "1"), 0);
     assert_true(rt_room_is_member(&b.sock, "trip:1"));
     assert_true(rt_room_is_member(&b.sock, "user:alice"));
     assert_int_equal(b.sock.min_offset, 3);
     assert_int_equal(b.sock.base_offset, 1);
     rt_recovered_clear(&rec);
+
+    /* Cluster-wide ids: the offset names an entry, wherever it is. */
+    assert_int_equal(rt_log_publish("trip:1", "42[\"e\",\"", 8, "0a0b-7"), 0);
+    assert_int_equal(rt_log_publish("trip:1", "42[\"e\",\"", 8, "0a0b-8"), 0);
+    rt_recovered_t r2 = {.base_offset = 0};
+    snprintf(r2.user_id, sizeof r2.user_id, "alice");
+    fake_t c;
+    fake_init(&c, "alice");
+    assert_int_equal(rt_log_attach(&c.sock, &r2, "0a0b-7"), 0);
+    assert_int_equal(c.sock.base_offset, 4);
+    assert_int_equal(c.sock.min_offset, 5);
+    fake_free(&c);
 
     /* A record older than the window is gone. */
     RT.cfg.recovery_ms = 1;
