@@ -75,6 +75,9 @@ extern const route_t messages_routes[];
 extern const int messages_routes_count;
 void messages_media_post(http_req_t *req);
 int messages_realtime_init(void);
+/* messages_mute.c: muting a conversation's notifications. */
+extern const route_t messages_mute_routes[];
+extern const int messages_mute_routes_count;
 
 /* planner.c: /v1/trips/:id/itinerary/generate (issue 7); planner_job.c
  * registers the AI_TRIP_PLANNING job type (serve and worker start-up). */

@@ -32,6 +32,7 @@ static const table_t tables[] = {
     {recommend_routes, &recommend_routes_count},
     {events_routes, &events_routes_count},
     {messages_routes, &messages_routes_count},
+    {messages_mute_routes, &messages_mute_routes_count},
 };
 
 static route_t *all;

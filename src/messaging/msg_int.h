@@ -80,4 +80,16 @@ void msg_publish(const char *cid, const char *event, json_t *payload);
 /* Publishes event with payload (stolen) to room "user:<uid>". */
 void msg_publish_user(const char *uid, const char *event, json_t *payload);
 
+/* A message just stored, as the offline-member notifications need it
+ * (notify_offline.c). Strings borrowed; text and label may be NULL. */
+typedef struct {
+    const char *uid, *cid, *msg_id;
+    int64_t seq;
+    const char *type, *text, *label;
+} msg_notify_in_t;
+/* Inside the sending transaction: a chat notification to each member who
+ * is offline and has not muted the conversation (collapsed per window).
+ * 0, or -1 with err (a store error: the send rolls back). */
+int msg_notify_offline(store_conn_t *db, const msg_notify_in_t *m, apierr_t *err);
+
 #endif

@@ -203,6 +203,8 @@ int msg_send(store_conn_t *db, const char *uid, const char *cid, json_t *body,
     if (store_begin(db, true, err) < 0)
         return -1;
     if (send_store(db, uid, cid, &in, media, id, now, &seq, &ticket, err) < 0 ||
+        msg_notify_offline(db, &(msg_notify_in_t){uid, cid, id, seq, in.type, in.text, in.label},
+                           err) < 0 ||
         store_commit(db, err) < 0) {
         store_rollback(db);
         msg_order_release(ticket, NULL, NULL);

@@ -101,7 +101,7 @@ char *notify_render(const char *text, json_t *data);
 /* ---- preferences (prefs.c) ---------------------------------------------------- */
 
 /* The defaults: every channel on for every category except sms (safety
- * only) and marketing (in-app only). New reference. */
+ * only), email (off for chat) and marketing (in-app only). New reference. */
 json_t *notify_prefs_default(void);
 /* Merges `patch` ({categories: {cat: {channel: bool}}, quietHours: {start,
  * end, timeZone} | null}) into `prefs` (a full document, modified). 0 or

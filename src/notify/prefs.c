@@ -25,9 +25,10 @@ json_t *notify_prefs_default(void)
     for (int i = 0; notify_categories[i]; i++) {
         const char *c = notify_categories[i];
         bool mk = strcmp(c, "marketing") == 0, safety = strcmp(c, "safety") == 0;
+        bool chat = strcmp(c, "chat") == 0; /* chat: push + in-app, no e-mail per message */
         json_object_set_new(cats, c,
-                            json_pack("{s:b, s:b, s:b, s:b}", "push", !mk, "email", !mk, "sms",
-                                      safety, "inApp", 1));
+                            json_pack("{s:b, s:b, s:b, s:b}", "push", !mk, "email", !mk && !chat,
+                                      "sms", safety, "inApp", 1));
     }
     return json_pack("{s:o, s:n}", "categories", cats, "quietHours");
 }

@@ -32,7 +32,7 @@ static const notify_template_t templates[] = {
      "{{inviter}} vous invite au voyage \u00ab {{trip}} \u00bb."},
     {"trip.reminder", "trip", "en", "{{trip}} starts soon",
      "Your trip \"{{trip}}\" starts on {{startDate}}."},
-    {"chat.message", "chat", "en", "{{sender}}", "{{text}}"},
+    {"chat.message", "chat", "en", "{{title}}", "{{preview}}"}, /* messaging/notify_offline.c */
     {"booking.confirmed", "booking", "en", "Booking confirmed",
      "{{guide}} confirmed your booking for {{date}}."},
     {"safety.alert", "safety", "en", "Safety alert", "{{message}}"},

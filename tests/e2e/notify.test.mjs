@@ -94,16 +94,16 @@ test('preferences: defaults, partial updates, quiet hours, validation', async ()
   const u = await signup(s);
   let r = await request(s, 'GET', '/v1/notifications/preferences', { headers: u.auth });
   assert.equal(r.status, 200);
-  assert.deepEqual(r.json.categories.chat, { push: true, email: true, sms: false, inApp: true });
+  assert.deepEqual(r.json.categories.chat, { push: true, email: false, sms: false, inApp: true }, 'no e-mail per chat message');
   assert.deepEqual(r.json.categories.safety, { push: true, email: true, sms: true, inApp: true });
   assert.equal(r.json.categories.marketing.push, false);
   assert.equal(r.json.quietHours, null);
   r = await request(s, 'PUT', '/v1/notifications/preferences', { headers: u.auth, body: {
-    categories: { chat: { email: false } }, quietHours: { start: '22:00', end: '07:00', timeZone: 'Europe/Lisbon' } } });
+    categories: { chat: { email: true } }, quietHours: { start: '22:00', end: '07:00', timeZone: 'Europe/Lisbon' } } });
   assert.equal(r.status, 200, r.text);
-  assert.deepEqual(r.json.categories.chat, { push: true, email: false, sms: false, inApp: true });
+  assert.deepEqual(r.json.categories.chat, { push: true, email: true, sms: false, inApp: true });
   r = await request(s, 'PUT', '/v1/notifications/preferences', { headers: u.auth, body: { categories: { trip: { push: false } } } });
-  assert.equal(r.json.categories.chat.email, false, 'earlier switches stay');
+  assert.equal(r.json.categories.chat.email, true, 'earlier switches stay');
   assert.equal(r.json.categories.trip.push, false);
   assert.equal(r.json.quietHours.timeZone, 'Europe/Lisbon');
   const bad = [
@@ -141,6 +141,9 @@ test('preferences: defaults, partial updates, quiet hours, validation', async ()
 
 test('send: in-app list, realtime push, read marks, deliveries, and IDOR', async () => {
   const u = await signup(s, { firstName: 'Carol' });
+  // Chat e-mail is off by default: Carol turns it on to get this one by mail too.
+  assert.equal((await request(s, 'PUT', '/v1/notifications/preferences', { headers: u.auth,
+    body: { categories: { chat: { email: true } } } })).status, 200);
   const sock = client(s, u.token);
   await connected(sock);
   const got = once(sock, 'notification:new');
