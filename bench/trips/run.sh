@@ -10,7 +10,12 @@
 #   3. travloc on PostgreSQL (a scratch database on the bench server), the
 #      same two, then pgbench running the statements travloc's trip read
 #      runs (pgbench_trip.sql, -M prepared, as many connections as
-#      travloc's pool) on the same database.
+#      travloc's pool) on the same database; a second pgbench line
+#      (pgbench_trip_full.sql) runs the uncached read (the per-request
+#      statement + the full 26-row read), reported for honesty.
+# Travloc rows also carry cpu_us: the server process's CPU time (user +
+# system, /proc/PID/stat) per request of the measured run; the load
+# average is printed at the end (the machine is shared).
 # Prints every figure, then the ratios the issue sets bars for:
 #   SQLite >= 10x Express req/s with p99 < 10 ms; PostgreSQL >= 2x Fastify
 #   and >= 80 % of pgbench.
@@ -45,9 +50,17 @@ stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=;
 # measure LABEL SCENARIO LOAD_DIR SCRIPT PORT: a warm-up, then one measured run.
 measure() {
   LOAD_DIR=$3 nice -n 5 wrk -t2 -c"$CONNS" -d3s -s "$4" "http://127.0.0.1:$5" >/dev/null
+  local c0; c0=$(cpu_ticks)
   local j; j=$(LOAD_DIR=$3 nice -n 5 wrk -t2 -c"$CONNS" -d"${DURATION}s" -s "$4" "http://127.0.0.1:$5" | sed -n 's/^WRKJSON //p')
+  local c1; c1=$(cpu_ticks)
+  if [ -n "$c0" ] && [ -n "$c1" ]; then # ticks of 1/CLK_TCK s over rps * DURATION requests
+    j=$(node -e 'const j=JSON.parse(process.argv[1]);j.cpu_us=Math.round((process.argv[2]-process.argv[3])*1e6/process.argv[4]/(j.rps*process.argv[5]));console.log(JSON.stringify(j))' \
+      "$j" "$c1" "$c0" "$(getconf CLK_TCK)" "$DURATION")
+  fi
   echo "$1 $2 $j" | tee -a "$OUT"
 }
+# utime + stime of the server under test (travloc only; the peers are node).
+cpu_ticks() { [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] && [ -n "${CPU_OF:-}" ] && awk '{print $14 + $15}' "/proc/$pid/stat" || true; }
 
 pg_up=
 if psql -X "$DATABASE_URL" -Atc "SELECT 1 FROM trips LIMIT 1" >/dev/null 2>&1; then pg_up=1; fi
@@ -78,8 +91,8 @@ travloc() { # label database_url
   pid=$!
   wait_up "$port" || { echo "travloc ($1) did not start" >&2; cat "$RUN/$1.log" >&2; exit 1; }
   node "$ROOT/bench/trips/seed.mjs" "http://127.0.0.1:$port" "$RUN/load" >/dev/null
-  measure "travloc-$1" trips "$RUN/load" "$RUN/load/trips.lua" "$port"
-  measure "travloc-$1" sync_pull "$RUN/load" "$RUN/load/sync_pull.lua" "$port"
+  CPU_OF=1 measure "travloc-$1" trips "$RUN/load" "$RUN/load/trips.lua" "$port"
+  CPU_OF=1 measure "travloc-$1" sync_pull "$RUN/load" "$RUN/load/sync_pull.lua" "$port"
   stop
 }
 travloc sqlite ""
@@ -95,11 +108,15 @@ if [ -n "$pg_up" ]; then
   psql -X -q "$url" -c "CREATE TABLE bench_trip_ids (n int PRIMARY KEY, trip_id text, user_id text, session_id text)" \
     -c "\\copy bench_trip_ids FROM '$RUN/load/data/pgbench.tsv'" -c "ANALYZE bench_trip_ids"
   clients=$((THREADS * PG_POOL))
-  nice -n 5 pgbench -n -M prepared -c "$clients" -j 2 -T 3 -f "$ROOT/bench/trips/pgbench_trip.sql" "$url" >/dev/null 2>&1
-  nice -n 5 pgbench -n -M prepared -c "$clients" -j 2 -T "$DURATION" -f "$ROOT/bench/trips/pgbench_trip.sql" "$url" >"$RUN/pgbench.txt" 2>&1
-  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$RUN/pgbench.txt")
-  lat=$(sed -n 's/^latency average = \([0-9.]*\).*/\1/p' "$RUN/pgbench.txt")
-  echo "pgbench trips {\"rps\":$tps,\"mean_ms\":$lat,\"clients\":$clients}" | tee -a "$OUT"
+  # trips: what travloc runs per request (cached representation);
+  # trips_full: the uncached read (a miss), for comparison.
+  for f in trips:pgbench_trip.sql trips_full:pgbench_trip_full.sql; do
+    nice -n 5 pgbench -n -M prepared -c "$clients" -j 2 -T 3 -f "$ROOT/bench/trips/${f#*:}" "$url" >/dev/null 2>&1
+    nice -n 5 pgbench -n -M prepared -c "$clients" -j 2 -T "$DURATION" -f "$ROOT/bench/trips/${f#*:}" "$url" >"$RUN/pgbench.txt" 2>&1
+    tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$RUN/pgbench.txt")
+    lat=$(sed -n 's/^latency average = \([0-9.]*\).*/\1/p' "$RUN/pgbench.txt")
+    echo "pgbench ${f%%:*} {\"rps\":$tps,\"mean_ms\":$lat,\"clients\":$clients}" | tee -a "$OUT"
+  done
 fi
 
 echo
@@ -112,11 +129,11 @@ for (const line of fs.readFileSync(process.argv[2], 'utf8').split('\n')) {
 }
 const f = (x) => (x == null ? '-' : Math.round(x).toLocaleString('en'));
 const ms = (x) => (x == null ? '-' : x.toFixed(2));
-console.log('| system | scenario | req/s | p50 ms | p99 ms | timeouts |');
-console.log('|---|---|---:|---:|---:|---:|');
+console.log('| system | scenario | req/s | p50 ms | p99 ms | timeouts | CPU µs/req |');
+console.log('|---|---|---:|---:|---:|---:|---:|');
 for (const [k, v] of Object.entries(rows)) {
   const [sys, sc] = k.split(' ');
-  console.log(`| ${sys} | ${sc} | ${f(v.rps)} | ${ms(v.p50_ms ?? v.mean_ms)} | ${ms(v.p99_ms)} | ${v.errors?.timeout ?? '-'} |`);
+  console.log(`| ${sys} | ${sc} | ${f(v.rps)} | ${ms(v.p50_ms ?? v.mean_ms)} | ${ms(v.p99_ms)} | ${v.errors?.timeout ?? '-'} | ${v.cpu_us ?? '-'} |`);
 }
 const r = (a, b) => (rows[a] && rows[b] ? rows[a].rps / rows[b].rps : null);
 const bar = (name, x, need, extra = true) => console.log(
@@ -127,4 +144,7 @@ bar('SQLite trips / Express', r('travloc-sqlite trips', 'express trips'), 10, sq
 if (sq) console.log(`  SQLite trips p99 ${sq.p99_ms} ms (bar < 10 ms)`);
 bar('PostgreSQL trips / Fastify', r('travloc-postgres trips', 'fastify trips'), 2);
 bar('PostgreSQL trips / pgbench (same statements)', r('travloc-postgres trips', 'pgbench trips'), 0.8);
+const full = r('travloc-postgres trips', 'pgbench trips_full');
+if (full != null) console.log(`  (for comparison: PostgreSQL trips / pgbench of the uncached read ${full.toFixed(2)}x)`);
 JS
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -11,7 +11,8 @@
 const route_t trips_routes[] = {
     {"POST", "/v1/trips", trips_create, 0, TRIP_BODY, "Create a trip", 0},
     {"GET", "/v1/trips", trips_list, 0, 0, "Your trips and trips shared with you", 0},
-    {"GET", "/v1/trips/:id", trips_get, 0, 0, "A trip with its destinations and activities", 0},
+    {"GET", "/v1/trips/:id", trips_get, ROUTE_SESSION_LATE, 0,
+     "A trip with its destinations and activities", 0},
     {"PUT", "/v1/trips/:id", trips_put, 0, TRIP_BODY, "Replace a trip", 0},
     {"PATCH", "/v1/trips/:id", trips_patch, 0, TRIP_BODY, "Change a trip (JSON merge patch)", 0},
     {"DELETE", "/v1/trips/:id", trips_delete, 0, 0, "Delete a trip (owner)", 0},

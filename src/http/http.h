@@ -46,6 +46,8 @@ enum {
     ROUTE_PUBLIC = 1 << 2,   /* no authentication needed */
     ROUTE_INLINE = 1 << 3,   /* handler never yields (no store, no thread pool):
                               * it runs on the loop's stack, no coroutine */
+    ROUTE_SESSION_LATE = 1 << 4, /* the handler checks the session in its own first
+                                  * statement on PostgreSQL (auth/session_cache.h) */
 };
 
 typedef struct http_req http_req_t;
