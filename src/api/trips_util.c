@@ -413,9 +413,17 @@ int trip_if_match(http_req_t *req, int64_t version)
         return 0;
     if (strncmp(m, "W/", 2) == 0)
         m += 2;
+    /* "<version>" or the trip read's "<version>.<mark>": the version
+     * part decides (trips_read.c read_tag). */
     char v[40];
-    snprintf(v, sizeof v, "\"%lld\"", (long long)version);
-    return strcmp(m, v) == 0 ? 0 : -1;
+    int n = snprintf(v, sizeof v, "\"%lld", (long long)version);
+    if (strncmp(m, v, (size_t)n) != 0)
+        return -1;
+    m += n;
+    if (*m == '.')
+        for (m++; *m >= '0' && *m <= '9'; m++)
+            ;
+    return strcmp(m, "\"") == 0 ? 0 : -1;
 }
 
 void trip_send_stale(http_req_t *req, int64_t version, json_t *current)
