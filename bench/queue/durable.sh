@@ -8,7 +8,8 @@
 # Both get the same JOBS (default 100,000) no-op jobs after WARMUP, one
 # worker process of concurrency 8, REPEATS runs, medians; the last line is
 # the ratio Travloc / BullMQ for processing jobs/s. Also printed: the
-# commits and WAL syncs (fsyncs) per job on PostgreSQL, and (unless
+# commits and WAL syncs (fsyncs) per job on PostgreSQL, the CPU per job of
+# PostgreSQL and of the worker (load-independent, unlike jobs/s), and (unless
 # BULL_DEFAULT=0) BullMQ on a second Redis with default settings (no AOF;
 # RDB snapshots as shipped), the non-durable reference.
 #
@@ -109,6 +110,9 @@ if plain:
 if 'wal_syncs_per_job' in runs[0]:
     print(f"postgres per job (median): {med('commits_per_job')} commits (incl. read-only), "
           f"{med('wal_syncs_per_job')} WAL syncs, {med('wal_kb_per_job')} KiB WAL")
+if 'pg_cpu_ms_per_job' in runs[0]:
+    print(f"CPU per job (median): postgres {med('pg_cpu_ms_per_job')} ms (all backends, enqueue "
+          f"included), travloc worker {med('worker_cpu_ms_per_job')} ms")
 ratio = t['process_jobs_per_s'] / max(1, bull['process_jobs_per_s'])
 print(f"processing ratio Travloc/BullMQ: {ratio:.2f} (bar: >= 0.50); jobs {runs[0]['jobs']}, runs {len(runs)}")
 if plain:

@@ -15,7 +15,11 @@
 # There each line also gives, for the measured part (enqueue + processing),
 # transactions committed per job (pg_stat_database.xact_commit: includes
 # read-only statements) and WAL syncs per job (pg_stat_wal.wal_sync,
-# server-wide: the fsyncs that synchronous_commit waits for).
+# server-wide: the fsyncs that synchronous_commit waits for). When the
+# server runs on this machine (and we may read its /proc entries) it also
+# gives the CPU milliseconds per job spent by PostgreSQL (postmaster and
+# all its backends, enqueuer's included) and by the worker processes:
+# figures that, unlike jobs/s, hardly depend on what else the machine runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-build/travloc}
@@ -28,13 +32,20 @@ backends=${*:-sqlite postgres}
 
 now_ms() { date +%s%3N; }
 
-# Cheap poll (an index probe, not the stats query): jobs still to run in $1.
-pending() {
-  local n=0 st
-  for st in waiting active; do
-    n=$((n + $(J list --queue "$1" --state "$st" --limit 1 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')))
+# Cheap poll (an index probe, not the stats query): succeeds while jobs of
+# queue $1 are still waiting or running. One short-lived travloc process,
+# two only near the end, and no interpreter: the poll shares the machine
+# with what it measures (a python3 start alone costs ~75 ms of CPU, and
+# two every 0.2 s took more than a third of a core from the run).
+busy() {
+  local st p
+  for p in "${pids[@]}"; do
+    kill -0 "$p" 2>/dev/null || { echo "run.sh: worker $p died" >&2; exit 1; }
   done
-  echo "$n"
+  for st in waiting active; do
+    J list --queue "$1" --state "$st" --limit 1 | grep -q '"items":\[\]' || return 0
+  done
+  return 1
 }
 
 # Commits in database $1, WAL syncs and WAL KiB server-wide (a worker's
@@ -44,6 +55,31 @@ pgstats() {
     WHERE datname = '$1'), wal_sync, wal_bytes / 1024 FROM pg_stat_wal"
 }
 
+# CPU ticks (utime+stime) of processes $@ and, with -c, of their reaped
+# children too; missing processes count 0.
+ticks() {
+  local kids=0
+  [ "$1" = -c ] && { kids=1; shift; }
+  local t=0 p f
+  for p in "$@"; do
+    f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    f=${f##*) }
+    set -- $f
+    t=$((t + ${12} + ${13}))
+    [ $kids = 1 ] && t=$((t + ${14} + ${15}))
+  done
+  echo "$t"
+}
+
+# CPU ticks of the whole PostgreSQL server: the postmaster with its reaped
+# children, plus every live child (backends, walwriter, checkpointer...).
+pg_ticks() {
+  [ -n "${PGMASTER:-}" ] || { echo 0; return; }
+  local kids
+  kids=$(ps -o pid= --ppid "$PGMASTER" 2>/dev/null | tr '\n' ' ')
+  echo $(( $(ticks -c "$PGMASTER") + $(ticks $kids) ))
+}
+
 run_one() {
   local backend=$1 dir env=()
   dir=$(mktemp -d /tmp/travloc-qbench.XXXXXX)
@@ -51,6 +87,11 @@ run_one() {
     local db="qbench_$$_$RANDOM"
     psql -q "$DATABASE_URL_BASE/postgres" -c "CREATE DATABASE $db" >/dev/null
     env=(DATABASE_URL="$DATABASE_URL_BASE/$db")
+    local bpid # the checkpointer lives as long as the server; its parent is the postmaster
+    bpid=$(psql -qAt "$DATABASE_URL_BASE/postgres" -c "SELECT pid FROM pg_stat_activity
+      WHERE backend_type = 'checkpointer'")
+    PGMASTER=$(ps -o ppid= -p "$bpid" 2>/dev/null | tr -d ' ' || true)
+    [ -r "/proc/${PGMASTER:-none}/stat" ] || PGMASTER=
   else
     env=(DATABASE_URL=)
   fi
@@ -65,13 +106,15 @@ run_one() {
   done
   J enqueue --queue warm --type noop --count "$WARMUP" >/dev/null
   sleep 0.5
-  until [ "$(pending warm)" = 0 ]; do sleep 0.2; done
-  local t0 t1 before="" after=""
+  while busy warm; do sleep 0.2; done
+  local t0 t1 before="" after="" pg0 pg1 w0 w1
   if [ "$backend" = postgres ]; then before=$(pgstats "$db"); fi
+  pg0=$(pg_ticks); w0=$(ticks "${pids[@]}")
   t0=$(now_ms)
   J enqueue --queue bench --type noop --count "$JOBS" >/dev/null
   t1=$(now_ms)
-  until [ "$(pending bench)" = 0 ]; do sleep 0.2; done
+  while busy bench; do sleep 0.5; done
+  pg1=$(pg_ticks); w1=$(ticks "${pids[@]}")
   for p in "${pids[@]}"; do kill -TERM "$p"; done
   wait "${pids[@]}" || true
   if [ "$backend" = postgres ]; then after=$(pgstats "$db"); fi
@@ -82,6 +125,8 @@ print(json.dumps({'backend': '$backend', 'jobs': $JOBS, 'workers': $WORKERS, 'co
   'enqueue_jobs_per_s': round($JOBS * 1000 / max(1, $t1 - $t0)),
   'process_jobs_per_s': round(s['jobsPerSecond']),
   'start_latency_p50_ms': s['waitMs']['p50'], 'start_latency_p99_ms': s['waitMs']['p99'],
+  'worker_cpu_ms_per_job': round(($w1 - $w0) * 1000 / $(getconf CLK_TCK) / $JOBS, 4),
+  **({'pg_cpu_ms_per_job': round(($pg1 - $pg0) * 1000 / $(getconf CLK_TCK) / $JOBS, 4)} if $pg1 > 0 else {}),
   **dict((k, round((b - a) / $JOBS, 3)) for k, a, b in zip(('commits_per_job', 'wal_syncs_per_job', 'wal_kb_per_job'),
       [float(x) for x in '$before'.split()], [float(x) for x in '$after'.split()]))}))"
   rm -rf "$dir"

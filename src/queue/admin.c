@@ -141,8 +141,8 @@ json_t *queue_job_list(store_conn_t *db, const char *queue, const char *state, i
         qb_arg(&q, " AND state IN ('waiting', 'delayed') AND run_at <= ", ARG_INT(now));
     else if (state && strcmp(state, "delayed") == 0)
         qb_arg(&q, " AND state IN ('waiting', 'delayed') AND run_at > ", ARG_INT(now));
-    else if (state)
-        qb_arg(&q, " AND state = ", ARG_TEXT(state));
+    else if (state) /* a literal (checked above): lets the planner use the partial indexes */
+        buf_printf(&q.sql, " AND state = '%s'", state);
     if (cursor)
         qb_arg(&q, " AND id < ", ARG_TEXT(cursor));
     qb_arg(&q, " ORDER BY id DESC LIMIT ", ARG_INT(limit + 1));
@@ -219,9 +219,13 @@ int64_t queue_purge(store_conn_t *db, const char *queue, const char *state, apie
         invalid(err, "state", "one of completed, failed, cancelled");
         return -1;
     }
-    store_arg_t a[] = {ARG_TEXT(queue), ARG_TEXT(state)};
+    /* The state as a literal (checked above) so that the plan can use the
+     * partial index of that state (jobs_completed, jobs_ended). */
+    char sql[96];
+    snprintf(sql, sizeof sql, "DELETE FROM jobs WHERE queue = $1 AND state = '%s'", state);
+    store_arg_t a[] = {ARG_TEXT(queue)};
     store_res_t *r;
-    if (store_query(db, "DELETE FROM jobs WHERE queue = $1 AND state = $2", a, 2, &r, err) < 0)
+    if (store_query(db, sql, a, 1, &r, err) < 0)
         return -1;
     int64_t n = r->changes;
     store_res_free(r);

@@ -42,18 +42,30 @@
 #define RESTRICTED \
     "(SELECT name FROM job_queues WHERE paused = 1 OR concurrency > 0 OR rate_max > 0)"
 
+/* PostgreSQL texts: the LIMIT is written into the text (%d, at most
+ * PG_CLAIM_MAX) rather than passed as a parameter. A generic plan must
+ * assume a parameter LIMIT takes a tenth of the table, costs more than a
+ * plan for the actual value, and PostgreSQL then plans anew on every call
+ * (each plan also probing the pending index for the actual run_at range);
+ * with a constant it keeps one generic plan per text and connection. The chosen rows are
+ * joined back by ctid (a TID scan) instead of a second primary-key probe;
+ * a row the statement's snapshot cannot see at that ctid (changed by
+ * someone else meanwhile) is simply not claimed this time. */
+#define PG_ORDER " ORDER BY priority DESC, run_at, id LIMIT %d"
+#define PG_CLAIM_MAX 64
+#define PG_CLAIM_TAIL                                                                \
+    " FOR UPDATE SKIP LOCKED) UPDATE jobs SET " SET_ACTIVE " FROM c WHERE jobs.ctid = c.t" \
+    PG_RETURNING
 static const char *const PG_ONE =
-    "WITH c AS (SELECT id FROM jobs WHERE queue = $5 AND " DUE ORDER " FOR UPDATE SKIP LOCKED) "
-    "UPDATE jobs SET " SET_ACTIVE " FROM c WHERE jobs.id = c.id" PG_RETURNING;
+    "WITH c AS (SELECT ctid AS t FROM jobs WHERE queue = $4 AND " DUE PG_ORDER PG_CLAIM_TAIL;
 /* The same for a queue not claimed under its lock: skipped, in the claim
  * itself, while paused or limited (the worker's plan may be stale). */
 static const char *const PG_ONE_FREE =
-    "WITH c AS (SELECT id FROM jobs WHERE queue = $5 AND " DUE " AND queue NOT IN " RESTRICTED
-    ORDER " FOR UPDATE SKIP LOCKED) UPDATE jobs SET " SET_ACTIVE " FROM c WHERE jobs.id = c.id"
-    PG_RETURNING;
+    "WITH c AS (SELECT ctid AS t FROM jobs WHERE queue = $4 AND " DUE " AND queue NOT IN "
+    RESTRICTED PG_ORDER PG_CLAIM_TAIL;
 static const char *const PG_ANY =
-    "WITH c AS (SELECT id FROM jobs WHERE " DUE " AND queue NOT IN " RESTRICTED ORDER
-    " FOR UPDATE SKIP LOCKED) UPDATE jobs SET " SET_ACTIVE " FROM c WHERE jobs.id = c.id" PG_RETURNING;
+    "WITH c AS (SELECT ctid AS t FROM jobs WHERE " DUE " AND queue NOT IN " RESTRICTED PG_ORDER
+    PG_CLAIM_TAIL;
 /* SQLite has no statistics to pick the partial pending indexes by itself
  * (it would sort every waiting row), hence INDEXED BY. */
 static const char *const SQ_ONE =
@@ -126,28 +138,38 @@ static int parse_claimed(store_res_t *r, int64_t now, queue_claimed_t **out, api
     return n;
 }
 
+/* Writes a PostgreSQL claim text with its LIMIT (see PG_ORDER). */
+static const char *pg_text(char *buf, size_t size, const char *fmt, int want)
+{
+    snprintf(buf, size, fmt, want < 0 ? 0 : want > PG_CLAIM_MAX ? PG_CLAIM_MAX : want);
+    return buf;
+}
+
 /* `locked`: the caller holds the queue's job_queues row and checked it. */
 static int take(store_conn_t *db, const char *queue, bool locked, const char *owner, int want,
                 int64_t lease_ms, int64_t now, queue_claimed_t **out, apierr_t *err)
 {
-    bool pg = queue__pg();
-    const char *sql = !queue    ? (pg ? PG_ANY : SQ_ANY)
-                      : locked ? (pg ? PG_ONE : SQ_ONE)
-                               : (pg ? PG_ONE_FREE : SQ_ONE_FREE);
-    /* $5 (the queue) only exists in the one-queue texts: PostgreSQL must
-     * be able to type every parameter it is sent. */
+    store_res_t *r;
+    if (queue__pg()) {
+        char sql[1024];
+        const char *fmt = !queue ? PG_ANY : locked ? PG_ONE : PG_ONE_FREE;
+        store_arg_t a[] = {ARG_TEXT(owner), ARG_INT(now + lease_ms), ARG_INT(now),
+                           ARG_TEXT(queue)};
+        if (store_query(db, pg_text(sql, sizeof sql, fmt, want), a, queue ? 4 : 3, &r, err) < 0)
+            return -1;
+        return parse_claimed(r, now, out, err);
+    }
+    const char *sql = !queue ? SQ_ANY : locked ? SQ_ONE : SQ_ONE_FREE;
+    /* $5 (the queue) only exists in the one-queue texts. */
     store_arg_t a[] = {ARG_TEXT(owner), ARG_INT(now + lease_ms), ARG_INT(now), ARG_INT(want),
                        ARG_TEXT(queue)};
-    store_res_t *r;
-    if (!pg) {
-        /* The probe uses $3 and maybe $5; unused arguments are ignored. */
-        if (store_query(db, queue ? SQ_PROBE_ONE : SQ_PROBE_ANY, a, 5, &r, err) < 0)
-            return -1;
-        int any = r->nrows;
-        store_res_free(r);
-        if (!any)
-            return 0;
-    }
+    /* The probe uses $3 and maybe $5; unused arguments are ignored. */
+    if (store_query(db, queue ? SQ_PROBE_ONE : SQ_PROBE_ANY, a, 5, &r, err) < 0)
+        return -1;
+    int any = r->nrows;
+    store_res_free(r);
+    if (!any)
+        return 0;
     if (store_query(db, sql, a, queue ? 5 : 4, &r, err) < 0)
         return -1;
     return parse_claimed(r, now, out, err);
@@ -321,6 +343,12 @@ int queue__complete_many(store_conn_t *db, const queue_claimed_t *const *c,
  * jobs in ONE statement, hence one commit (one WAL flush) per worker turn
  * instead of two. The outcomes travel as three arrays (ids, attempts,
  * results) so that the text, and its prepared statement, never varies.
+ * The arrays (and the queue name) are read through scalar subqueries so
+ * that the planner cannot look at their values: a plan made for the
+ * actual arrays (a custom plan) always costs a little less than the
+ * generic one, so PostgreSQL planned this statement anew on every call,
+ * ~10 % of the server's CPU; opaque values cost the same both ways and
+ * the generic plan, made once per connection, wins.
  * The claim half sees the statement's snapshot: the rows it completes are
  * active, the rows it claims pending, so the two never touch one row. The
  * one-queue form checks in SQL that the queue is neither paused nor
@@ -328,16 +356,16 @@ int queue__complete_many(store_conn_t *db, const queue_claimed_t *const *c,
 #define PG_DONE_CTE                                                                            \
     "WITH done AS (UPDATE jobs SET state = 'completed', result = v.result, progress = 100, "   \
     "finished_at = $3, updated_at = $3, lease_owner = NULL, lease_until = NULL "              \
-    "FROM unnest(CAST($5 AS TEXT[]), CAST($6 AS INTEGER[]), CAST($7 AS TEXT[])) "             \
+    "FROM unnest((SELECT CAST($4 AS TEXT[])), (SELECT CAST($5 AS INTEGER[])), "               \
+    "(SELECT CAST($6 AS TEXT[]))) "                                                           \
     "AS v(id, attempt, result) WHERE jobs.id = v.id AND jobs.lease_owner = $1 AND "           \
     "jobs.attempts = v.attempt AND jobs.state = 'active' RETURNING 1), "
 static const char *const PG_DONE_ANY =
-    PG_DONE_CTE "c AS (SELECT id FROM jobs WHERE " DUE " AND queue NOT IN " RESTRICTED ORDER
-    " FOR UPDATE SKIP LOCKED) UPDATE jobs SET " SET_ACTIVE " FROM c WHERE jobs.id = c.id" PG_RETURNING;
+    PG_DONE_CTE "c AS (SELECT ctid AS t FROM jobs WHERE " DUE " AND queue NOT IN " RESTRICTED
+    PG_ORDER PG_CLAIM_TAIL;
 static const char *const PG_DONE_ONE =
-    PG_DONE_CTE "c AS (SELECT id FROM jobs WHERE queue = $8 AND " DUE " AND queue NOT IN "
-    RESTRICTED ORDER " FOR UPDATE SKIP LOCKED) UPDATE jobs SET " SET_ACTIVE
-    " FROM c WHERE jobs.id = c.id" PG_RETURNING;
+    PG_DONE_CTE "c AS (SELECT ctid AS t FROM jobs WHERE queue = (SELECT CAST($7 AS TEXT)) AND "
+    DUE " AND queue NOT IN " RESTRICTED PG_ORDER PG_CLAIM_TAIL;
 
 /* Appends a PostgreSQL array literal of text elements (NULL stays NULL). */
 static void pg_text_array(buf_t *b, const char *const *v, int n)
@@ -388,10 +416,12 @@ int queue__complete_claim(store_conn_t *db, const queue_claimed_t *const *done,
     } else {
         int64_t now = clock_now_ms();
         store_arg_t a[] = {ARG_TEXT(owner), ARG_INT(now + lease_ms), ARG_INT(now),
-                           ARG_INT(want > 0 ? want : 0), ARG_TEXT(ids.data),
-                           ARG_TEXT(attempts.data), ARG_TEXT(res.data), ARG_TEXT(queue)};
+                           ARG_TEXT(ids.data), ARG_TEXT(attempts.data), ARG_TEXT(res.data),
+                           ARG_TEXT(queue)};
+        char sql[2048];
+        pg_text(sql, sizeof sql, queue ? PG_DONE_ONE : PG_DONE_ANY, want);
         store_res_t *r;
-        rc = store_query(db, queue ? PG_DONE_ONE : PG_DONE_ANY, a, queue ? 8 : 7, &r, err);
+        rc = store_query(db, sql, a, queue ? 7 : 6, &r, err);
         if (rc == 0)
             rc = parse_claimed(r, now, out, err);
     }

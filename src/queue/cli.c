@@ -2,7 +2,7 @@
  * queue/cli.c - `travloc worker` and `travloc jobs ...`.
  *
  *   travloc worker [--queues a,b] [--concurrency N] [--lease-ms N]
- *                  [--poll-ms N] [--maint-ms N] [--no-scheduler]
+ *                  [--poll-ms N] [--maint-ms N] [--vacuum-every N] [--no-scheduler]
  *   travloc jobs enqueue --type T [--queue Q] [--payload JSON] [--priority N]
  *                  [--delay-ms N] [--max-attempts N] [--backoff fixed|exponential]
  *                  [--backoff-ms N] [--timeout-ms N] [--dedupe-key K] [--count N]
@@ -57,7 +57,7 @@ static const char *const VALUED[] = {
     "priority", "delay-ms", "max-attempts", "backoff", "backoff-ms", "timeout-ms",
     "dedupe-key", "count", "marker", "state", "limit", "cursor", "rate-max",
     "rate-interval-ms", "keep-completed-ms", "keep-completed-count", "name", "cron", "tz",
-    "missed", NULL};
+    "missed", "vacuum-every", NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -175,21 +175,34 @@ static int cmd_enqueue(store_conn_t *db, const args_t *a)
     apierr_t e = {0};
     int rc = 0;
     json_t *ids = json_array();
-    /* Batches of 1000 per transaction keep a big enqueue fast. */
+    /* Batches of 1000 per transaction (one INSERT each without a dedupe key)
+     * keep a big enqueue fast. */
     for (int64_t done = 0; done < count && rc == 0;) {
         if (store_begin(db, true, &e) < 0) {
             rc = report(&e);
             break;
         }
-        for (int64_t k = 0; k < 1000 && done < count; k++, done++) {
-            char id[37];
-            int r = queue_enqueue(db, &spec, id, &e);
-            if (r < 0) {
+        if (!spec.dedupe_key && count - done > 1) { /* one statement per batch */
+            static char batch[1000][37];
+            int n = count - done > 1000 ? 1000 : (int)(count - done);
+            if (queue_enqueue_many(db, &spec, n, batch, &e) < 0)
                 rc = report(&e);
-                break;
+            for (int k = 0; rc == 0 && k < n && count <= 1000; k++)
+                json_array_append_new(ids, json_pack("{s:s, s:b}", "id", batch[k],
+                                                     "deduplicated", 0));
+            done += n;
+        } else {
+            for (int64_t k = 0; k < 1000 && done < count; k++, done++) {
+                char id[37];
+                int r = queue_enqueue(db, &spec, id, &e);
+                if (r < 0) {
+                    rc = report(&e);
+                    break;
+                }
+                if (count <= 1000)
+                    json_array_append_new(ids, json_pack("{s:s, s:b}", "id", id, "deduplicated",
+                                                         r == 1));
             }
-            if (count <= 1000)
-                json_array_append_new(ids, json_pack("{s:s, s:b}", "id", id, "deduplicated", r == 1));
         }
         if (rc == 0 && marker) {
             store_arg_t m[] = {ARG_TEXT(marker), ARG_TEXT("queue test marker"),
@@ -342,6 +355,7 @@ static int cmd_worker(const args_t *a)
     o.lease_ms = num(a, "lease-ms", o.lease_ms, 200, 3600000, &bad);
     o.poll_ms = num(a, "poll-ms", o.poll_ms, 5, 60000, &bad);
     o.maint_ms = num(a, "maint-ms", o.maint_ms, 50, 3600000, &bad);
+    o.vacuum_every = num(a, "vacuum-every", o.vacuum_every, 0, 100000000, &bad);
     o.scheduler = !opt(a, "no-scheduler");
     if (bad)
         return 2;

@@ -61,11 +61,16 @@ queue_handler_fn queue_handler(const char *type)
     return NULL;
 }
 
-static const char *const ENQUEUE_SQL =
-    "INSERT INTO jobs (id, queue, type, payload, priority, state, run_at, max_attempts, "
-    "backoff_kind, backoff_ms, timeout_ms, dedupe_key, created_at, enqueued_at, updated_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13) "
-    "ON CONFLICT DO NOTHING";
+#define ENQUEUE_INSERT                                                                       \
+    "INSERT INTO jobs (id, queue, type, payload, priority, state, run_at, max_attempts, "   \
+    "backoff_kind, backoff_ms, timeout_ms, dedupe_key, created_at, enqueued_at, updated_at) " \
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13)"
+/* ON CONFLICT only where a conflict is possible (a dedupe key): on
+ * PostgreSQL it makes every insert speculative (a token, an extra WAL
+ * record per row to confirm it). Without a key the only unique column is
+ * the fresh UUIDv7 id. */
+static const char *const ENQUEUE_SQL = ENQUEUE_INSERT " ON CONFLICT DO NOTHING";
+static const char *const ENQUEUE_PLAIN_SQL = ENQUEUE_INSERT;
 
 static int find_pending(store_conn_t *db, const char *queue, const char *key, char id_out[37],
                         apierr_t *err)
@@ -105,7 +110,7 @@ int queue_enqueue(store_conn_t *db, const job_spec_t *spec, char id_out[37], api
             ARG_TEXT(spec->dedupe_key), ARG_INT(now),
         };
         store_res_t *r;
-        if (store_query(db, ENQUEUE_SQL, a, 13, &r, err) < 0)
+        if (store_query(db, spec->dedupe_key ? ENQUEUE_SQL : ENQUEUE_PLAIN_SQL, a, 13, &r, err) < 0)
             break;
         int64_t changes = r->changes;
         store_res_free(r);
@@ -124,6 +129,70 @@ int queue_enqueue(store_conn_t *db, const job_spec_t *spec, char id_out[37], api
             break;
         }
         /* The pending twin finished in between: insert again. */
+    }
+    free(payload);
+    return rc;
+}
+
+/* PostgreSQL: one INSERT for a whole batch, the ids as one array (parsing,
+ * planning and a round trip once per batch instead of once per job:
+ * about half of the server's CPU per job when a producer enqueues in
+ * bulk). */
+static const char *const ENQUEUE_MANY_PG =
+    "INSERT INTO jobs (id, queue, type, payload, priority, state, run_at, max_attempts, "
+    "backoff_kind, backoff_ms, timeout_ms, created_at, enqueued_at, updated_at) "
+    "SELECT v.id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12 "
+    "FROM unnest(CAST($1 AS TEXT[])) AS v(id)";
+
+int queue_enqueue_many(store_conn_t *db, const job_spec_t *spec, int n, char (*ids_out)[37],
+                       apierr_t *err)
+{
+    if (n < 1 || n > 1000)
+        return apierr_set(err, 500, "internal", "enqueue 1 to 1000 jobs at once");
+    if (spec->dedupe_key)
+        return apierr_set(err, 422, "invalid_job", "dedupeKey: a batch cannot share one");
+    if (!queue__pg()) { /* SQLite runs inline: one INSERT per job costs little */
+        for (int i = 0; i < n; i++)
+            if (queue_enqueue(db, spec, ids_out[i], err) < 0)
+                return -1;
+        return 0;
+    }
+    char *payload;
+    if (queue_spec_check(spec, &payload, err) < 0)
+        return -1;
+    int64_t now = clock_now_ms();
+    int64_t run_at = spec->run_at_ms > 0 ? spec->run_at_ms : now + spec->delay_ms;
+    char *ids = malloc((size_t)n * UUID_STR_LEN + 3);
+    int rc = -1;
+    if (!ids) {
+        apierr_set(err, 500, "internal", "out of memory");
+    } else {
+        char *p = ids;
+        *p++ = '{';
+        for (int i = 0; i < n; i++) {
+            uuid_v7(ids_out[i]);
+            if (i)
+                *p++ = ',';
+            memcpy(p, ids_out[i], UUID_STR_LEN - 1);
+            p += UUID_STR_LEN - 1;
+        }
+        *p++ = '}';
+        *p = 0;
+        store_arg_t a[] = {
+            ARG_TEXT(ids), ARG_TEXT(spec->queue ? spec->queue : "default"), ARG_TEXT(spec->type),
+            ARG_TEXT(payload), ARG_INT(spec->priority),
+            ARG_TEXT(run_at > now ? "delayed" : "waiting"), ARG_INT(run_at),
+            ARG_INT(spec->max_attempts ? spec->max_attempts : 3),
+            ARG_TEXT(spec->backoff == QUEUE_BACKOFF_FIXED ? "fixed" : "exponential"),
+            ARG_INT(spec->backoff_ms ? spec->backoff_ms : 1000), ARG_INT(spec->timeout_ms),
+            ARG_INT(now),
+        };
+        store_res_t *r;
+        if (store_query(db, ENQUEUE_MANY_PG, a, 12, &r, err) == 0) {
+            rc = r->changes == n ? 0 : apierr_set(err, 500, "internal", "the jobs were not stored");
+            store_res_free(r);
+        }
+        free(ids);
     }
     free(payload);
     return rc;

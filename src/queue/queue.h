@@ -53,6 +53,13 @@ typedef struct {
  * -1 with err set (422 naming the field for a bad spec). */
 int queue_enqueue(store_conn_t *db, const job_spec_t *spec, char id_out[37], apierr_t *err);
 
+/* Enqueues n (1..1000) jobs of the same spec, which must have no dedupe
+ * key, as queue_enqueue does (same transaction rules); on PostgreSQL with
+ * one statement. Writes the n ids to ids_out. Returns 0, or -1 with err
+ * set. */
+int queue_enqueue_many(store_conn_t *db, const job_spec_t *spec, int n, char (*ids_out)[37],
+                       apierr_t *err);
+
 /* ---- handlers ------------------------------------------------------------------- */
 
 typedef struct queue_job {
@@ -102,11 +109,13 @@ typedef struct {
     int64_t maint_ms;         /* retention interval; 0 = 30000 */
     bool scheduler;           /* fire cron schedules */
     bool maintenance;         /* lease reaping and retention */
+    int64_t vacuum_every;     /* PostgreSQL: VACUUM jobs every N jobs claimed; 0 = never */
 } queue_worker_opts_t;
 
 /* Fills opts from the environment (TRAVLOC_QUEUE_QUEUES, _CONCURRENCY,
- * _LEASE_MS, _POLL_MS, _MAINT_MS; TRAVLOC_QUEUE_EMBEDDED=0 switches the
- * serve pool off). Returns false when the embedded pool is switched off. */
+ * _LEASE_MS, _POLL_MS, _MAINT_MS, _VACUUM_EVERY; TRAVLOC_QUEUE_EMBEDDED=0
+ * switches the serve pool off). Returns false when the embedded pool is
+ * switched off. */
 bool queue_worker_opts_from_env(queue_worker_opts_t *opts);
 
 /* Runs the embedded worker pool on the server's loops: call once before

@@ -66,6 +66,7 @@ bool queue_worker_opts_from_env(queue_worker_opts_t *o)
         .lease_ms = env_int("TRAVLOC_QUEUE_LEASE_MS", 30000, 200, 3600000),
         .poll_ms = env_int("TRAVLOC_QUEUE_POLL_MS", 200, 5, 60000),
         .maint_ms = env_int("TRAVLOC_QUEUE_MAINT_MS", 30000, 50, 3600000),
+        .vacuum_every = env_int("TRAVLOC_QUEUE_VACUUM_EVERY", 5000, 0, 100000000),
         .scheduler = true,
         .maintenance = true,
     };
@@ -150,6 +151,8 @@ void queue__start_jobs(uv_idle_t *h)
 {
     worker_t *w = h->data;
     uv_idle_stop(h);
+    if (w->vacuum_due)
+        queue__start_vacuum(w);
     while (w->pending) {
         job_run_t *r = w->pending;
         w->pending = r->next;
@@ -244,6 +247,7 @@ static void driver_main(void *arg)
         int got = w->stopping ? 0 : queue__claim_round(w);
         if (w->stopping)
             break;
+        queue__maybe_vacuum(w);
         if (got > 0 && w->running + w->npending + w->nfinished + w->nflushing < w->slots)
             continue;
         int64_t wait = w->opts.poll_ms;
@@ -335,6 +339,12 @@ static void closed_free(uv_handle_t *h)
  * leaked on purpose: the process is about to exit and their coroutines
  * still point at it); on 0, w is freed once its handles have closed, by
  * whoever runs the loop next. */
+/* Done: the driver finished and no job (nor a VACUUM) still runs. */
+static bool worker_idle(const worker_t *w)
+{
+    return w->driver_done && w->running == 0 && !w->vacuuming;
+}
+
 static int worker_stop(worker_t *w, int grace_ms)
 {
     w->stopping = true;
@@ -343,13 +353,13 @@ static int worker_stop(worker_t *w, int grace_ms)
         uv_timer_stop(&w->timer);
         coro_resume(w->driver);
     }
-    if (!(w->driver_done && w->running == 0)) {
+    if (!worker_idle(w)) {
         kick(w);
         int64_t deadline = clock_mono_ms() + grace_ms;
         guard_t g = {.open = true};
         uv_timer_init(w->loop, &g.t);
         g.t.data = &g;
-        while (!(w->driver_done && w->running == 0) && clock_mono_ms() < deadline) {
+        while (!worker_idle(w) && clock_mono_ms() < deadline) {
             uv_timer_start(&g.t, guard_tick, 100, 0); /* bounds each turn */
             uv_run(w->loop, UV_RUN_ONCE);
         }
@@ -357,7 +367,7 @@ static int worker_stop(worker_t *w, int grace_ms)
         while (g.open)
             uv_run(w->loop, UV_RUN_ONCE);
     }
-    if (!(w->driver_done && w->running == 0)) {
+    if (!worker_idle(w)) {
         log_warn("stopped with jobs still running; their leases will lapse", "\"jobs\":%d",
                  w->running);
         return w->running > 0 ? w->running : 1;

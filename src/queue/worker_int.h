@@ -51,6 +51,9 @@ struct worker {
     int64_t rows_at;
     int slow_claims;             /* consecutive slow full claims (worker_claim.c) */
     int64_t analyzed_at;         /* last ANALYZE it ran (monotonic ms) */
+    int64_t unvacuumed;          /* jobs claimed since its last VACUUM (worker_claim.c) */
+    bool vacuuming;              /* a VACUUM is due or running */
+    bool vacuum_due;             /* ... and the starter has yet to spawn it */
 };
 
 /* How long the worker trusts its copy of the queue settings. The claim SQL
@@ -80,6 +83,11 @@ void queue__flush_outcomes(worker_t *w);
 void queue__flush_done(worker_t *w);
 /* One turn: outcomes stored and free slots claimed; returns jobs claimed. */
 int queue__claim_round(worker_t *w);
+
+/* PostgreSQL: every so many claimed jobs, VACUUM jobs in a coroutine of its
+ * own (another pooled connection; the worker keeps claiming meanwhile). */
+void queue__maybe_vacuum(worker_t *w);
+void queue__start_vacuum(worker_t *w);
 
 /* worker.c: the idle callback that starts pending jobs. */
 void queue__start_jobs(uv_idle_t *h);
