@@ -40,9 +40,14 @@ test('REPORT_GENERATION: export built in the background, progress events, owner-
   const mine = events.filter((e) => e.reportId === exp.id).map((e) => e.progress);
   assert.deepEqual(mine, [10, 70, 100]);
   assert.ok(events.every((e) => e.jobId === exp.jobId && e.type === 'REPORT_GENERATION'));
-  const job = await request(s, 'GET', `/v1/admin/jobs/${exp.jobId}`, { headers: admin.auth });
-  assert.equal(job.json.state, 'completed');
-  assert.equal(job.json.progress, 100);
+  // The report is ready inside the handler; the job itself is completed
+  // by the worker right after (with the next claim), so wait for it.
+  const job = await waitFor('the job completed', async () => {
+    const j = (await request(s, 'GET', `/v1/admin/jobs/${exp.jobId}`, { headers: admin.auth })).json;
+    return j.state === 'active' ? null : j;
+  });
+  assert.equal(job.state, 'completed');
+  assert.equal(job.progress, 100);
   r = await request(s, 'GET', done.downloadUrl, { headers: alice.auth });
   assert.equal(r.status, 200);
   assert.match(r.headers.get('content-disposition'), /attachment/);
