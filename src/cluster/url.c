@@ -6,42 +6,15 @@
  */
 #include "cluster/cluster_int.h"
 
+#include "core/validate.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Percent-decodes src[0..n) into out (cap bytes with the NUL). */
 static int decode(const char *src, size_t n, char *out, size_t cap)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = src[i];
-        if (c == '%') {
-            if (i + 2 >= n)
-                return -1;
-            int h = hexval(src[i + 1]);
-            int l = hexval(src[i + 2]);
-            if (h < 0 || l < 0)
-                return -1;
-            c = (char)(h * 16 + l);
-            i += 2;
-        }
-        if (c == '\0' || k + 1 >= cap)
-            return -1;
-        out[k++] = c;
-    }
-    out[k] = '\0';
-    return 0;
+    return validate_pct_decode(src, n, out, cap, false) < 0 ? -1 : 0;
 }
 
 static int parse_auth(const char *p, size_t n, cluster_url_t *out)

@@ -524,3 +524,43 @@ int validate_rfc3339_format(int64_t unix_ms, char *out, size_t out_size)
     t[14] = '\0';
     return VALIDATE_OK;
 }
+
+/* ---- Percent-encoding ---------------------------------------------------- */
+
+int validate_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+long validate_pct_decode(const char *s, size_t n, char *out, size_t cap, bool plus_space)
+{
+    if (!s || !out || cap == 0)
+        return VALIDATE_EINVAL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            int hi = i + 2 < n ? validate_hex_digit(s[i + 1]) : -1;
+            int lo = i + 2 < n ? validate_hex_digit(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return VALIDATE_EFORMAT;
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (plus_space && c == '+') {
+            c = ' ';
+        }
+        if (c == '\0')
+            return VALIDATE_EFORMAT;
+        if (o + 1 >= cap)
+            return VALIDATE_EINVAL;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return (long)o;
+}

@@ -2,7 +2,7 @@
  * validate.h - syntax checks and normalisation for values that arrive from
  * clients: e-mail addresses, E.164 phone numbers, ISO 4217 currencies,
  * ISO 3166-1 alpha-2 countries, UUID strings, RFC 3339 timestamps, ISO
- * dates, and UTF-8 text.
+ * dates, UTF-8 text, and percent-encoding.
  *
  * Every input is a (pointer, length) pair that is never trusted: it need
  * not be NUL-terminated and may hold any bytes. Outputs go to caller
@@ -114,5 +114,15 @@ int validate_rfc3339_parse(const char *s, size_t len, int64_t *out_ms);
 /* Formats Unix milliseconds as "YYYY-MM-DDTHH:MM:SS.sssZ" and a NUL
  * (out_size >= 25). Returns 0, EINVAL, or ERANGE outside years 0-9999. */
 int validate_rfc3339_format(int64_t unix_ms, char *out, size_t out_size);
+
+/* ---- Percent-encoding (RFC 3986) ------------------------------------ */
+
+/* The value of a hex digit (0-9, a-f, A-F), or -1. */
+int validate_hex_digit(char c);
+
+/* Decodes s[0..n) into out (cap bytes, NUL included); plus_space turns
+ * '+' into ' ' (query strings). Returns the decoded length, EFORMAT for
+ * a malformed escape or a NUL in the result, EINVAL when cap is short. */
+long validate_pct_decode(const char *s, size_t n, char *out, size_t cap, bool plus_space);
 
 #endif

@@ -5,6 +5,8 @@
 #include "http/server.h"
 #include "http/server_internal.h"
 
+#include "core/validate.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,38 +28,13 @@ const char *http_param(const http_req_t *req, const char *name)
     return NULL;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n) into the pool. plus_space turns '+' into ' '
  * (query strings). NULL on a malformed escape or an encoded NUL. */
 static char *pct_decode(pool_t *p, const char *s, size_t n, bool plus_space)
 {
     char *out = pool_alloc(p, n + 1);
-    if (!out)
+    if (!out || validate_pct_decode(s, n, out, n + 1, plus_space) < 0)
         return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                return NULL;
-            out[o++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            out[o++] = plus_space && s[i] == '+' ? ' ' : s[i];
-        }
-    }
-    out[o] = '\0';
     return out;
 }
 

@@ -14,6 +14,7 @@
 #include "places/places.h"
 
 #include "core/log.h"
+#include "core/validate.h"
 #include "geo/opening_hours.h"
 #include "geo/osm.h"
 #include "queue/cron_tz.h"
@@ -349,14 +350,6 @@ static int load_places(places_catalog_t *c, store_conn_t *db, char *err, size_t 
     return 0;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
-
 /* PostgreSQL sends bytea as text "\x0a1b..."; decode in place. */
 static size_t unhex_bytea(char *s, size_t len)
 {
@@ -364,7 +357,7 @@ static size_t unhex_bytea(char *s, size_t len)
         return len;
     size_t n = 0;
     for (size_t i = 2; i + 1 < len; i += 2) {
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        int hi = validate_hex_digit(s[i]), lo = validate_hex_digit(s[i + 1]);
         if (hi < 0 || lo < 0)
             return 0;
         s[n++] = (char)(hi << 4 | lo);

@@ -333,6 +333,31 @@ static void test_rfc3339_format(void **state)
     }
 }
 
+static void test_pct_decode(void **state)
+{
+    (void)state;
+    char out[16];
+    assert_int_equal(validate_pct_decode("a%20b+c", 7, out, sizeof out, false), 5);
+    assert_string_equal(out, "a b+c");
+    assert_int_equal(validate_pct_decode("a%20b+c", 7, out, sizeof out, true), 5);
+    assert_string_equal(out, "a b c");
+    assert_int_equal(validate_pct_decode("%3a%3A", 6, out, sizeof out, false), 2);
+    assert_string_equal(out, "::");
+    assert_int_equal(validate_pct_decode("", 0, out, sizeof out, false), 0);
+    assert_string_equal(out, "");
+    /* malformed escapes, encoded NUL, short buffer */
+    assert_int_equal(validate_pct_decode("%4", 2, out, sizeof out, false), VALIDATE_EFORMAT);
+    assert_int_equal(validate_pct_decode("%zz", 3, out, sizeof out, false), VALIDATE_EFORMAT);
+    assert_int_equal(validate_pct_decode("a%00", 4, out, sizeof out, false), VALIDATE_EFORMAT);
+    assert_int_equal(validate_pct_decode("%41%4", 5, out, sizeof out, false), VALIDATE_EFORMAT);
+    assert_int_equal(validate_pct_decode("abcd", 4, out, 4, false), VALIDATE_EINVAL);
+    assert_int_equal(validate_pct_decode("abc", 3, out, 4, false), 3);
+    assert_int_equal(validate_hex_digit('f'), 15);
+    assert_int_equal(validate_hex_digit('F'), 15);
+    assert_int_equal(validate_hex_digit('9'), 9);
+    assert_int_equal(validate_hex_digit('g'), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_date),
         cmocka_unit_test(test_rfc3339_parse),
         cmocka_unit_test(test_rfc3339_format),
+        cmocka_unit_test(test_pct_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
