@@ -95,16 +95,7 @@ void rt_hold_or_send(rt_socket_t *sock, rt_msg_t *m)
         rt_session_send(sock->s, m);
         return;
     }
-    rt_qnode_t *q = malloc(sizeof *q);
-    if (!q)
-        abort();
-    q->next = NULL;
-    q->m = rt_msg_ref(m);
-    if (sock->hold_tail)
-        sock->hold_tail->next = q;
-    else
-        sock->hold = q;
-    sock->hold_tail = q;
+    rt_queue_append(&sock->hold, &sock->hold_tail, rt_msg_ref(m));
 }
 
 void rt_hold_free(rt_socket_t *sock)

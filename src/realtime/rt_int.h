@@ -112,6 +112,11 @@ typedef struct rt_qnode {
     rt_msg_t *m;
 } rt_qnode_t;
 
+/* Appends a node owning m (the caller's reference moves into it) to the
+ * list *head .. *tail. Aborts when out of memory, like the other
+ * allocations of the engine's send path. */
+void rt_queue_append(rt_qnode_t **head, rt_qnode_t **tail, rt_msg_t *m);
+
 typedef struct rt_inq {
     struct rt_inq *next;
     sio_packet_t *pkt;

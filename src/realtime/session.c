@@ -138,16 +138,7 @@ void rt_session_send(rt_session_t *s, rt_msg_t *m)
         rt_session_close_async(s);
         return;
     }
-    rt_qnode_t *q = malloc(sizeof *q);
-    if (!q)
-        abort();
-    q->next = NULL;
-    q->m = rt_msg_ref(m);
-    if (s->qtail)
-        s->qtail->next = q;
-    else
-        s->qhead = q;
-    s->qtail = q;
+    rt_queue_append(&s->qhead, &s->qtail, rt_msg_ref(m));
     s->qbytes += cost;
     rt_polling_flush(s, false);
 }
@@ -160,6 +151,20 @@ void rt_session_send_text(rt_session_t *s, const char *text, size_t len)
 }
 
 /* Takes the queued messages (polling.c encodes them). */
+void rt_queue_append(rt_qnode_t **head, rt_qnode_t **tail, rt_msg_t *m)
+{
+    rt_qnode_t *q = malloc(sizeof *q);
+    if (!q)
+        abort();
+    q->next = NULL;
+    q->m = m;
+    if (*tail)
+        (*tail)->next = q;
+    else
+        *head = q;
+    *tail = q;
+}
+
 rt_qnode_t *rt_session_take_queue(rt_session_t *s);
 rt_qnode_t *rt_session_take_queue(rt_session_t *s)
 {
@@ -287,16 +292,7 @@ void rt_session_close(rt_session_t *s, const char *reason)
             reason);
     if (s->waiter) {
         /* The pending poll gets what is queued, then the close packet. */
-        rt_qnode_t *q = malloc(sizeof *q);
-        if (!q)
-            abort();
-        q->next = NULL;
-        q->m = rt_msg_new(false, "1", 1, NULL, 0);
-        if (s->qtail)
-            s->qtail->next = q;
-        else
-            s->qhead = q;
-        s->qtail = q;
+        rt_queue_append(&s->qhead, &s->qtail, rt_msg_new(false, "1", 1, NULL, 0));
         rt_polling_flush(s, true);
     }
     queue_clear(s);
