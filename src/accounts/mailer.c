@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/fsdir.h"
 #include "core/log.h"
 #include "core/uuid.h"
 #include "queue/queue.h"
@@ -124,7 +125,7 @@ static int mkdirs(const char *base, const char *sub)
 {
     char p[4096];
     snprintf(p, sizeof p, "%s/%s", base, sub);
-    if (mkdir(p, 0755) < 0 && errno != EEXIST)
+    if (fsdir_make(p) < 0) /* the data directory itself may not exist yet */
         return -1;
     const char *parts[] = {"tmp", "new", "cur"};
     for (int i = 0; i < 3; i++) {

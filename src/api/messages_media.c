@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "api/acc_util.h"
 
+#include "core/fsdir.h"
 #include "core/loopctx.h"
 #include "core/sniff.h"
 #include "http/server.h"
@@ -36,7 +37,7 @@ static void media_write(void *arg)
 {
     media_job_t *j = arg;
     j->rc = -1;
-    if (mkdir(j->dir, 0755) < 0 && errno != EEXIST)
+    if (fsdir_make(j->dir) < 0)
         return;
     if (access(j->path, F_OK) == 0) {
         j->rc = 0;

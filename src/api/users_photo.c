@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/fsdir.h"
 #include "core/loopctx.h"
 #include "core/sniff.h"
 #include "http/server.h"
@@ -40,7 +41,7 @@ static void write_job(void *arg)
     char dir[4096], tmp[4200];
     snprintf(dir, sizeof dir, "%s/media", server_config()->data_dir);
     j->rc = -1;
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+    if (fsdir_make(dir) < 0)
         return;
     if (access(j->path, F_OK) == 0) {
         j->rc = 0;

@@ -17,6 +17,7 @@
  */
 #include "store/sqlite_int.h"
 
+#include "core/fsdir.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -35,21 +36,6 @@
 
 typedef sq_cached_t cached_t;
 
-static int mkdir_p(const char *dir)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int sq_open(store_t *s, char *err, size_t errlen)
 {
     const char *url = s->cfg->database_url;
@@ -57,7 +43,7 @@ static int sq_open(store_t *s, char *err, size_t errlen)
     if (url && strncmp(url, "sqlite:", 7) == 0) {
         snprintf(path, sizeof path, "%s", url + 7);
     } else {
-        if (mkdir_p(s->cfg->data_dir) < 0) {
+        if (fsdir_make(s->cfg->data_dir) < 0) {
             snprintf(err, errlen, "cannot create data directory '%s': %s", s->cfg->data_dir,
                      strerror(errno));
             return -1;

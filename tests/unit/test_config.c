@@ -7,6 +7,12 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/fsdir.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int parse(config_t *c, int argc, char **argv, char *err)
 {
@@ -76,12 +82,43 @@ static void test_bad_values(void **state)
     config_free(&c);
 }
 
+/* The data directory and its parents are made on first use. */
+static void test_fsdir_make(void **state)
+{
+    (void)state;
+    char base[] = "/tmp/travloc-fsdir-XXXXXX";
+    assert_non_null(mkdtemp(base));
+    char deep[256];
+    snprintf(deep, sizeof deep, "%s/a/b/c", base);
+    assert_int_equal(fsdir_make(deep), 0);
+    struct stat st;
+    assert_int_equal(stat(deep, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(fsdir_make(deep), 0); /* already there: fine */
+    char file[256];
+    snprintf(file, sizeof file, "%s/f", base);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    char under_file[300];
+    snprintf(under_file, sizeof under_file, "%s/x", file);
+    assert_int_equal(fsdir_make(under_file), -1); /* a file is in the way */
+    assert_int_equal(fsdir_make(""), -1);
+    unlink(file);
+    for (int i = 0; i < 3; i++) { /* c, b, a */
+        rmdir(deep);
+        *strrchr(deep, '/') = '\0';
+    }
+    assert_int_equal(rmdir(base), 0); /* everything it made is gone */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_flags_override_env),
         cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_fsdir_make),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
