@@ -5,6 +5,10 @@
  * portable way to start running on a new stack); every later switch uses
  * _setjmp/_longjmp, which, unlike swapcontext, makes no sigprocmask system
  * call. That keeps a request's stack switches to plain register saves.
+ * A finished coroutine does not leave its stack: it parks in its
+ * trampoline, and coro_spawn hands the parked one the next function, so
+ * getcontext/setcontext (one sigprocmask call each) run once per stack,
+ * not once per request.
  * Under AddressSanitizer each switch is announced with the fiber API so
  * ASan tracks which stack is live.
  */
@@ -86,10 +90,15 @@ static void trampoline(unsigned lo, unsigned hi)
 {
     coro_t *co = (coro_t *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
     arrived_in_coro(co);
-    co->fn(co->arg);
-    co->done = 1;
-    leaving_coro(co, 1);
-    _longjmp(loop_jb, 1);
+    for (;;) {
+        co->fn(co->arg);
+        co->done = 1;
+        leaving_coro(co, 1);
+        /* Parked: coro_resume jumps back here with the next function. */
+        if (!_setjmp(co->jb))
+            _longjmp(loop_jb, 1);
+        arrived_in_coro(co);
+    }
 }
 
 static coro_t *coro_alloc(void)
@@ -134,8 +143,9 @@ coro_t *coro_spawn(coro_fn fn, coro_fn done, void *arg)
     co->done_fn = done;
     co->arg = arg;
     co->done = 0;
-    co->started = 0;
     co->fake = NULL;
+    if (co->started) /* a parked stack from the free list */
+        return co;
     getcontext(&co->uc);
     co->uc.uc_stack.ss_sp = stack_bottom(co);
     co->uc.uc_stack.ss_size = CORO_STACK;

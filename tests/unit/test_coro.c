@@ -74,10 +74,35 @@ static void test_reuse_and_chaining(void **state)
     coro_thread_cleanup();
 }
 
+/* A finished coroutine parks on its stack and the next spawn reuses it
+ * without a fresh context: it must run the new function from the start,
+ * yield and resume like a new one, and finish again. */
+static void test_parked_stack_runs_again(void **state)
+{
+    (void)state;
+    ntrace = 0;
+    done_count = 0;
+    coro_t *a = coro_spawn(step, on_done, (void *)(intptr_t)1);
+    assert_int_equal(coro_resume(a), 0);
+    assert_int_equal(coro_resume(waiting[1]), 1);
+    coro_t *b = coro_spawn(step, on_done, (void *)(intptr_t)3);
+    assert_ptr_equal(a, b); /* the parked one, taken from the free list */
+    assert_int_equal(coro_resume(b), 0);
+    assert_ptr_equal(waiting[3], b);
+    assert_int_equal(coro_resume(b), 1);
+    int want[] = {11, 12, 13, 31, 32, 33};
+    assert_int_equal(ntrace, 6);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(trace[i], want[i]);
+    assert_int_equal(done_count, 2);
+    coro_thread_cleanup();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_interleaving),
+        cmocka_unit_test(test_parked_stack_runs_again),
         cmocka_unit_test(test_reuse_and_chaining),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
