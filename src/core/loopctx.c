@@ -82,3 +82,49 @@ void loop_sleep(int ms)
     while (s.fired != 2)
         coro_yield();
 }
+
+/* ---- next turn ---- */
+
+typedef struct loop_turn {
+    coro_t *co;
+    struct loop_turn *next;
+    bool ready;
+} loop_turn_t;
+
+static void turn_cb(uv_idle_t *h)
+{
+    loop_ctx_t *lc = h->data;
+    loop_turn_t *t = lc->turn_head; /* those queued from now wait one more turn */
+    lc->turn_head = lc->turn_tail = NULL;
+    uv_idle_stop(h);
+    while (t) {
+        loop_turn_t *next = t->next; /* t is gone once its coroutine runs */
+        t->ready = true;
+        coro_resume(t->co);
+        t = next;
+    }
+}
+
+bool loop_next_turn(void)
+{
+    coro_t *co = coro_current();
+    loop_ctx_t *lc = tl_ctx;
+    if (!co || !lc || !lc->loop)
+        return false;
+    if (!lc->turn_ready) {
+        if (uv_idle_init(lc->loop, &lc->turn) != 0)
+            return false;
+        lc->turn.data = lc;
+        lc->turn_ready = 1;
+    }
+    loop_turn_t t = {.co = co};
+    if (lc->turn_tail)
+        lc->turn_tail->next = &t;
+    else
+        lc->turn_head = &t;
+    lc->turn_tail = &t;
+    uv_idle_start(&lc->turn, turn_cb);
+    while (!t.ready)
+        coro_yield();
+    return true;
+}

@@ -1,8 +1,11 @@
 /*
  * response.c - turning a finished request into bytes on the wire.
  *
- * One uv_write per response: status line, headers and body in a single
- * heap buffer that the write callback frees. JSON bodies over 1 KiB are
+ * A response is first offered to the socket as it is (headers and body in
+ * one writev, no copy); only what the kernel did not take is copied into
+ * a heap buffer for one uv_write, which its callback frees. Most answers
+ * leave in that first call, with no allocation and no change to what the
+ * loop polls for. JSON bodies over 1 KiB are
  * gzipped when the client accepts it. Security headers go on every
  * response.
  */
@@ -51,16 +54,34 @@ static void write_cb(uv_write_t *w, int status)
         conn_close(c);
 }
 
+/* 0 when the bytes left or are queued (c->writes counts queued writes),
+ * -1 when the connection failed. */
 static int send_bytes(conn_t *c, buf_t *head, const char *body, size_t blen)
 {
-    wreq_t *wr = malloc(sizeof *wr + head->len + blen);
+    size_t sent = 0, total = head->len + blen;
+    if (c->writes == 0) { /* nothing queued: writing now keeps the order */
+        uv_buf_t now[2] = {uv_buf_init(head->data, (unsigned)head->len),
+                           uv_buf_init((char *)body, (unsigned)blen)};
+        int n = uv_try_write((uv_stream_t *)&c->tcp, now, blen ? 2 : 1);
+        if (n < 0 && n != UV_EAGAIN)
+            return -1;
+        sent = n > 0 ? (size_t)n : 0;
+        if (sent == total)
+            return 0;
+    }
+    wreq_t *wr = malloc(sizeof *wr + total - sent);
     if (!wr)
         return -1;
-    memcpy(wr->data, head->data, head->len);
-    if (blen)
-        memcpy(wr->data + head->len, body, blen);
+    size_t at = 0;
+    if (sent < head->len) {
+        memcpy(wr->data, head->data + sent, head->len - sent);
+        at = head->len - sent;
+    }
+    size_t boff = sent > head->len ? sent - head->len : 0;
+    if (blen > boff)
+        memcpy(wr->data + at, body + boff, blen - boff);
     wr->c = c;
-    uv_buf_t b = uv_buf_init(wr->data, (unsigned)(head->len + blen));
+    uv_buf_t b = uv_buf_init(wr->data, (unsigned)(total - sent));
     if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, write_cb) != 0) {
         free(wr);
         return -1;
@@ -174,8 +195,8 @@ void response_early_error(conn_t *c, int status, const char *code, const char *m
         buf_free(&h);
         return;
     }
-    if (!h.data || !body.data || send_bytes(c, &h, body.data, body.len) < 0)
-        conn_close(c);
+    if (!h.data || !body.data || send_bytes(c, &h, body.data, body.len) < 0 || c->writes == 0)
+        conn_close(c); /* failed, or already on the wire: nothing will call back */
     buf_free(&body);
     buf_free(&h);
 }

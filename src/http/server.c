@@ -138,9 +138,21 @@ void conn_close(conn_t *c)
 
 static void arm_timer(conn_t *c, int ms);
 
+/* Connection timeouts are lazy: arming records a deadline and touches the
+ * libuv timer only when it would fire too late; a timer that fires early
+ * starts again for the deadline that moved meanwhile. A request costs a
+ * few integer writes instead of five timer-heap updates. */
 static void on_timeout(uv_timer_t *t)
 {
     conn_t *c = t->data;
+    if (!c->deadline) /* disarmed since */
+        return;
+    uint64_t now = uv_now(t->loop);
+    if (now < c->deadline) {
+        uv_timer_start(t, on_timeout, c->deadline - now, 0);
+        return;
+    }
+    c->deadline = 0;
     if (c->head) /* a request is being handled: its own deadline rules */
         return;
     if (c->parsing) {
@@ -152,9 +164,14 @@ static void on_timeout(uv_timer_t *t)
 
 static void arm_timer(conn_t *c, int ms)
 {
-    if (!c->closing)
+    if (c->closing)
+        return;
+    c->deadline = uv_now(c->timer.loop) + (uint64_t)ms;
+    if (!uv_is_active((uv_handle_t *)&c->timer) || uv_timer_get_due_in(&c->timer) > (uint64_t)ms)
         uv_timer_start(&c->timer, on_timeout, (uint64_t)ms, 0);
 }
+
+static void disarm_timer(conn_t *c) { c->deadline = 0; }
 
 /* ---- the request queue ---------------------------------------------------- */
 
@@ -209,7 +226,7 @@ static void conn_process(conn_t *c)
     if (req->started)
         return;
     req->started = true;
-    uv_timer_stop(&c->timer);
+    disarm_timer(c);
     if (req->route && (req->route->flags & ROUTE_INLINE) && (req->route->flags & ROUTE_PUBLIC)) {
         request_run(req);
         request_done(req);
@@ -381,7 +398,7 @@ static int on_message_complete(http_parser *p)
         c->head = req;
     c->tail = req;
     c->queued++;
-    uv_timer_stop(&c->timer);
+    disarm_timer(c);
     if (!req->keep_alive) {
         /* Nothing after this request will be read. */
         http_parser_pause(p, 1);

@@ -33,6 +33,7 @@ typedef struct conn {
     bool closing;
     bool close_after;           /* no more requests: close when drained */
     int writes;                 /* uv_write requests in flight */
+    uint64_t deadline;          /* loop time the armed timeout ends, 0: none */
     char ip[64];
 } conn_t;
 

@@ -256,46 +256,10 @@ static void open_writer(store_t *s, sq_writer_t *w)
 
 /* ---- waiting for the lock ---- */
 
-typedef struct {
-    uv_timer_t t;
-    coro_t *co;
-    int state; /* 1 fired, 2 closed */
-} turn_t;
-
-static void turn_fired(uv_timer_t *t)
-{
-    turn_t *x = t->data;
-    x->state = 1;
-    coro_resume(x->co);
-}
-
-static void turn_closed(uv_handle_t *h)
-{
-    turn_t *x = h->data;
-    x->state = 2;
-    coro_resume(x->co);
-}
-
 /* Lets the event loop run one turn while the calling coroutine waits, so
  * a loop waiting for the write lock keeps serving its sockets. false
  * outside a coroutine on a loop (CLI, thread pool): the caller blocks. */
-static bool yield_turn(void)
-{
-    loop_ctx_t *lc = loop_ctx_get();
-    coro_t *co = coro_current();
-    if (!co || !lc || !lc->loop)
-        return false;
-    turn_t x = {.co = co};
-    uv_timer_init(lc->loop, &x.t);
-    x.t.data = &x;
-    uv_timer_start(&x.t, turn_fired, 0, 0);
-    while (x.state != 1)
-        coro_yield();
-    uv_close((uv_handle_t *)&x.t, turn_closed); /* x lives on this stack */
-    while (x.state != 2)
-        coro_yield();
-    return true;
-}
+static bool yield_turn(void) { return loop_next_turn(); }
 
 static int64_t mono_ms(void)
 {
