@@ -33,6 +33,7 @@ typedef struct {
     char *database_url;      /* NULL/empty = SQLite under data_dir */
     char *redis_url;
     int pg_pool;             /* connections per loop */
+    int pg_pipeline;         /* statements queued per connection, 0: no pipelining */
     char *static_dir;        /* npm-installed assets for /docs */
     bool access_log;
     char *jwt_secret;        /* HS256 signing secret; NULL = kept in the database */

@@ -23,50 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PREP_SLOTS 128
-
-typedef enum { PC_DOWN, PC_CONNECTING, PC_IDLE, PC_BUSY } pc_state_t;
-
-typedef struct pg_pool pg_pool_t;
-
-typedef struct waiter {
-    coro_t *co;
-    struct waiter *next;
-    struct pgc *got;
-    bool failed, ready;
-} waiter_t;
-
-typedef struct pgc {
-    pg_pool_t *pool;
-    PGconn *pg;
-    uv_poll_t *poll;
-    int fd;
-    pc_state_t state;
-    coro_t *co;            /* coroutine waiting for I/O on this connection */
-    coro_t *owner;         /* coroutine using it */
-    int pinned;            /* transaction depth */
-    bool io_done, io_failed;
-    PGresult *last;
-    char *prep[PREP_SLOTS];
-} pgc_t;
-
-struct pg_pool {
-    store_t *store;        /* first: store.c reads it */
-    uv_loop_t *loop;
-    PGconn *block;         /* blocking mode */
-    int block_depth;
-    pgc_t *conns;
-    int n;
-    waiter_t *wait_head, *wait_tail;
-    waiter_t *ready;       /* granted waiters to resume from the idle handle */
-    waiter_t *ready_tail;
-    uv_idle_t wake;
-    uv_timer_t retry;
-    int backoff_ms;
-    int handles;           /* open uv handles, for the final free */
-    bool closing;
-};
-
 static void conn_start(pgc_t *c);
 static void pool_kick(pg_pool_t *p);
 
@@ -94,7 +50,14 @@ static void on_wake(uv_idle_t *h)
         w->ready = true;
         coro_resume(w->co);
     }
+    pg_pipe_resume_failed(p);
     uv_idle_stop(&p->wake);
+}
+
+void pg_wake_later(pg_pool_t *p)
+{
+    if (!p->closing)
+        uv_idle_start(&p->wake, on_wake);
 }
 
 static void grant(pg_pool_t *p, waiter_t *w, pgc_t *c)
@@ -112,8 +75,7 @@ static void grant(pg_pool_t *p, waiter_t *w, pgc_t *c)
     else
         p->ready = w;
     p->ready_tail = w;
-    if (!p->closing)
-        uv_idle_start(&p->wake, on_wake);
+    pg_wake_later(p);
 }
 
 static waiter_t *pop_waiter(pg_pool_t *p)
@@ -136,14 +98,14 @@ static bool any_alive(pg_pool_t *p)
     return false;
 }
 
-static void release(pgc_t *c)
+void pg_release(pgc_t *c)
 {
     pg_pool_t *p = c->pool;
     c->owner = NULL;
     c->pinned = 0;
     if (c->state == PC_DOWN)
         return;
-    if (c->state == PC_BUSY)
+    if (c->state == PC_BUSY || c->state == PC_PIPE)
         atomic_fetch_sub(&p->store->pool_busy, 1);
     c->state = PC_IDLE;
     waiter_t *w = pop_waiter(p);
@@ -155,17 +117,18 @@ static void release(pgc_t *c)
 
 /* ---- connection life -------------------------------------------------------------- */
 
-static void conn_down(pgc_t *c)
+void pg_conn_down(pgc_t *c)
 {
     pg_pool_t *p = c->pool;
-    if (c->state == PC_BUSY)
+    if (c->state == PC_BUSY || c->state == PC_PIPE)
         atomic_fetch_sub(&p->store->pool_busy, 1);
-    if (c->state == PC_IDLE || c->state == PC_BUSY)
+    if (c->state == PC_IDLE || c->state == PC_BUSY || c->state == PC_PIPE)
         atomic_fetch_sub(&p->store->pool_size, 1);
     if (c->poll) {
         uv_poll_stop(c->poll);
         uv_close((uv_handle_t *)c->poll, handle_closed);
         c->poll = NULL;
+        c->events = 0;
     }
     if (c->pg)
         PQfinish(c->pg);
@@ -179,6 +142,7 @@ static void conn_down(pgc_t *c)
     if (c->last)
         PQclear(c->last);
     c->last = NULL;
+    pg_pipe_fail_all(c);
     if (c->co) {
         c->io_failed = true;
         coro_t *co = c->co;
@@ -193,7 +157,7 @@ static void conn_down(pgc_t *c)
 
 static void on_io(uv_poll_t *h, int status, int events);
 
-static int watch(pgc_t *c, int events)
+int pg_watch(pgc_t *c, int events)
 {
     int fd = PQsocket(c->pg);
     if (fd < 0)
@@ -202,7 +166,12 @@ static int watch(pgc_t *c, int events)
         uv_poll_stop(c->poll);
         uv_close((uv_handle_t *)c->poll, handle_closed);
         c->poll = NULL;
+        c->events = 0;
     }
+    /* uv_poll_start takes the fd out of epoll and puts it back (two system
+     * calls); a connection that keeps watching the same events needs none. */
+    if (c->poll && c->events == events)
+        return 0;
     if (!c->poll) {
         c->poll = malloc(sizeof *c->poll);
         if (!c->poll || uv_poll_init(c->pool->loop, c->poll, fd) != 0) {
@@ -215,7 +184,9 @@ static int watch(pgc_t *c, int events)
         c->fd = fd;
     }
     /* uv_poll's data is the pool (for handle_closed); find c from fd. */
-    return uv_poll_start(c->poll, events, on_io);
+    int rc = uv_poll_start(c->poll, events, on_io);
+    c->events = rc == 0 ? events : 0;
+    return rc;
 }
 
 static pgc_t *conn_of(pg_pool_t *p, uv_poll_t *h)
@@ -231,32 +202,32 @@ static void connect_step(pgc_t *c)
     pg_pool_t *p = c->pool;
     switch (PQconnectPoll(c->pg)) {
     case PGRES_POLLING_READING:
-        if (watch(c, UV_READABLE) < 0)
-            conn_down(c);
+        if (pg_watch(c, UV_READABLE) < 0)
+            pg_conn_down(c);
         return;
     case PGRES_POLLING_WRITING:
-        if (watch(c, UV_WRITABLE) < 0)
-            conn_down(c);
+        if (pg_watch(c, UV_WRITABLE) < 0)
+            pg_conn_down(c);
         return;
     case PGRES_POLLING_OK:
         PQsetnonblocking(c->pg, 1);
         c->state = PC_IDLE;
         p->backoff_ms = 0;
         atomic_fetch_add(&p->store->pool_size, 1);
-        watch(c, UV_READABLE);
+        pg_watch(c, UV_READABLE);
         c->owner = NULL;
-        release(c); /* hands it to the first waiter, if any */
+        pg_release(c); /* hands it to the first waiter, if any */
         return;
     default:
         log_warn("postgres connection failed", "\"error\":\"%.200s\"", PQerrorMessage(c->pg));
-        conn_down(c);
+        pg_conn_down(c);
     }
 }
 
 static void read_results(pgc_t *c)
 {
     if (!PQconsumeInput(c->pg)) {
-        conn_down(c);
+        pg_conn_down(c);
         return;
     }
     while (!PQisBusy(c->pg)) {
@@ -282,7 +253,7 @@ static void on_io(uv_poll_t *h, int status, int events)
     if (!c)
         return;
     if (status < 0) {
-        conn_down(c);
+        pg_conn_down(c);
         return;
     }
     switch (c->state) {
@@ -293,21 +264,24 @@ static void on_io(uv_poll_t *h, int status, int events)
         if (events & UV_WRITABLE) {
             int f = PQflush(c->pg);
             if (f < 0) {
-                conn_down(c);
+                pg_conn_down(c);
                 return;
             }
             if (f == 0)
-                watch(c, UV_READABLE);
+                pg_watch(c, UV_READABLE);
         }
         if ((events & UV_READABLE) && c->co)
             read_results(c);
+        return;
+    case PC_PIPE:
+        pg_pipe_io(c, events);
         return;
     case PC_IDLE:
         /* Unsolicited input on an idle connection: a notice or the
          * server going away. */
         if (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD) {
             log_warn("postgres connection lost", NULL);
-            conn_down(c);
+            pg_conn_down(c);
             return;
         }
         while (!PQisBusy(c->pg)) {
@@ -416,9 +390,9 @@ static int wait_result(pgc_t *c)
     c->io_done = c->io_failed = false;
     c->co = coro_current();
     int f = PQflush(c->pg);
-    if (f < 0 || watch(c, f ? UV_READABLE | UV_WRITABLE : UV_READABLE) < 0) {
+    if (f < 0 || pg_watch(c, f ? UV_READABLE | UV_WRITABLE : UV_READABLE) < 0) {
         c->co = NULL;
-        conn_down(c);
+        pg_conn_down(c);
         return -1;
     }
     while (!c->io_done && !c->io_failed)
@@ -426,7 +400,7 @@ static int wait_result(pgc_t *c)
     return c->io_failed ? -1 : 0;
 }
 
-static char *prepared_name(pgc_t *c, const char *sql, char name[24], bool *known)
+char **pg_prepared_name(pgc_t *c, const char *sql, char name[24], bool *known)
 {
     uint64_t h = 1469598103934665603ull;
     for (const char *s = sql; *s; s++)
@@ -434,18 +408,24 @@ static char *prepared_name(pgc_t *c, const char *sql, char name[24], bool *known
     int slot = (int)(h % PREP_SLOTS);
     snprintf(name, 24, "s%d", slot);
     *known = c->prep[slot] && strcmp(c->prep[slot], sql) == 0;
-    return (char *)&c->prep[slot];
+    return &c->prep[slot];
 }
 
 static int async_query(pg_pool_t *p, const char *sql, const params_t *pp, int nargs,
                        store_res_t **res, apierr_t *err)
 {
+    /* A statement outside a transaction joins a pipeline when it can. */
+    if (!pinned_conn(p, coro_current()) && !p->closing) {
+        pgc_t *pc = pg_pipe_pick(p);
+        if (pc)
+            return pg_pipe_query(pc, sql, pp, nargs, res, err);
+    }
     pgc_t *c = acquire(p, err);
     if (!c)
         return -1;
     char name[24];
     bool known;
-    char **slot = (char **)prepared_name(c, sql, name, &known);
+    char **slot = pg_prepared_name(c, sql, name, &known);
     int rc = 0;
     if (!known && *slot) {
         /* Two statements hash to this slot: release the old one's name. */
@@ -453,7 +433,7 @@ static int async_query(pg_pool_t *p, const char *sql, const params_t *pp, int na
         snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", name);
         if (!PQsendQuery(c->pg, dealloc) || wait_result(c) < 0) {
             if (c->state != PC_DOWN && PQstatus(c->pg) == CONNECTION_BAD)
-                conn_down(c);
+                pg_conn_down(c);
             rc = apierr_set(err, 503, "database_unavailable", "the database is not available");
             goto out;
         }
@@ -463,7 +443,7 @@ static int async_query(pg_pool_t *p, const char *sql, const params_t *pp, int na
     if (!known) {
         if (!PQsendPrepare(c->pg, name, sql, nargs, NULL) || wait_result(c) < 0) {
             if (c->state != PC_DOWN && PQstatus(c->pg) == CONNECTION_BAD)
-                conn_down(c);
+                pg_conn_down(c);
             rc = apierr_set(err, 503, "database_unavailable", "the database is not available");
             goto out;
         }
@@ -477,7 +457,7 @@ static int async_query(pg_pool_t *p, const char *sql, const params_t *pp, int na
     if (!PQsendQueryPrepared(c->pg, name, nargs, pp->values, pp->lengths, pp->formats, 0) ||
         wait_result(c) < 0) {
         if (c->state != PC_DOWN && PQstatus(c->pg) == CONNECTION_BAD)
-            conn_down(c);
+            pg_conn_down(c);
         rc = apierr_set(err, 503, "database_unavailable", "the database is not available");
         goto out;
     }
@@ -488,7 +468,7 @@ out:
         c->last = NULL;
     }
     if (!c->pinned)
-        release(c);
+        pg_release(c);
     return rc;
 }
 
@@ -552,7 +532,7 @@ static int pg_begin(store_conn_t *base, bool write, apierr_t *err)
         return -1;
     c->pinned = 1;
     if (simple(base, "BEGIN", err) < 0) {
-        release(c);
+        pg_release(c);
         return -1;
     }
     return 0;
@@ -571,7 +551,7 @@ static int pg_commit(store_conn_t *base, apierr_t *err)
         return 0;
     c->pinned = 1; /* keep it pinned for the COMMIT itself */
     int rc = simple(base, "COMMIT", err);
-    release(c);
+    pg_release(c);
     return rc;
 }
 
@@ -593,7 +573,7 @@ static void pg_rollback(store_conn_t *base)
     c->pinned = 1;
     simple(base, "ROLLBACK", &err);
     apierr_clear(&err);
-    release(c);
+    pg_release(c);
 }
 
 static int pg_script(store_conn_t *base, const char *sql, apierr_t *err)
@@ -666,7 +646,8 @@ static void pg_conn_close(store_conn_t *base)
     p->ready_tail = NULL;
     for (int i = 0; i < p->n; i++)
         if (p->conns[i].state != PC_DOWN)
-            conn_down(&p->conns[i]);
+            pg_conn_down(&p->conns[i]);
+    pg_pipe_resume_failed(p);
     uv_close((uv_handle_t *)&p->wake, handle_closed);
     uv_close((uv_handle_t *)&p->retry, handle_closed);
 }
