@@ -86,6 +86,7 @@ typedef struct {
     const char *uid, *cid, *msg_id;
     int64_t seq;
     const char *type, *text, *label;
+    int64_t members_gen; /* the conversation's, read by the send's UPDATE */
 } msg_notify_in_t;
 /* Inside the sending transaction: a chat notification to each member who
  * is offline and has not muted the conversation (collapsed per window).

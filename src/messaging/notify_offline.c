@@ -19,13 +19,17 @@
  *     coroutine waits, the loop does not). When Redis is not connected
  *     nobody is waited for and they count as offline (notified);
  *   - otherwise: notify() and one upsert of the window state.
- * Cost: one SELECT (members, their read position and notify state) per
- * send; nothing more when every recipient is online, muted or collapsed.
+ * Cost: nothing when the conversation's members at the send's membership
+ * generation are cached (members_cache.h) and all online on this process
+ * (the steady state of an active chat); otherwise one SELECT (members,
+ * their read position and notify state), which refills the cache, and
+ * nothing more when every recipient is online, muted or collapsed.
  *
  * Ownership: every argument is borrowed; nothing returned needs freeing
  * except the JSON of msg_mute_* (a new reference for the caller).
  */
 #include "messaging/msg_int.h"
+#include "messaging/members_cache.h"
 #include "messaging/notify_offline.h"
 
 #include "cluster/cluster.h"
@@ -40,11 +44,11 @@
 
 #define WINDOW_MS 60000 /* one notification per conversation and member per minute */
 
-/* Members other than $2 with their read position and notify state. */
+/* Members (the sender too) with their read position and notify state. */
 #define RECIPIENTS_SQL                                                                         \
     "SELECT x.user_id, x.read_seq, n.muted, n.muted_until, n.notified_at, n.notified_seq "     \
     "FROM (" MSG_MEMBERS_SQL ") x LEFT JOIN conversation_notify n ON n.conversation_id = $1 "  \
-    "AND n.user_id = x.user_id WHERE x.user_id <> $2"
+    "AND n.user_id = x.user_id"
 enum { RC_USER, RC_READ, RC_MUTED, RC_MUTED_UNTIL, RC_AT, RC_SEQ };
 
 typedef struct {
@@ -199,12 +203,27 @@ static int notify_rows(store_conn_t *db, const msg_notify_in_t *m, const store_r
     return 0;
 }
 
+/* The members as the SELECT found them, for the next sends. */
+static void remember_members(const msg_notify_in_t *m, const store_res_t *r)
+{
+    if (r->nrows > MEMBERS_CACHE_MAX)
+        return;
+    const char *ids[MEMBERS_CACHE_MAX];
+    for (int i = 0; i < r->nrows; i++)
+        if (!(ids[i] = store_val(r, i, RC_USER)))
+            return;
+    members_cache_put(m->cid, m->members_gen, ids, (size_t)r->nrows);
+}
+
 int msg_notify_offline(store_conn_t *db, const msg_notify_in_t *m, apierr_t *err)
 {
-    store_arg_t a[] = {ARG_TEXT(m->cid), ARG_TEXT(m->uid)};
+    if (members_cache_all(m->cid, m->members_gen, m->uid, realtime_online_here))
+        return 0; /* every other member has a socket here */
+    store_arg_t a[] = {ARG_TEXT(m->cid)};
     store_res_t *r = NULL;
-    if (store_query(db, RECIPIENTS_SQL, a, 2, &r, err) < 0)
+    if (store_query(db, RECIPIENTS_SQL, a, 1, &r, err) < 0)
         return -1;
+    remember_members(m, r);
     int64_t now = clock_now_ms();
     cand_t *c = calloc(r->nrows ? (size_t)r->nrows : 1, sizeof *c);
     if (!c)
@@ -212,7 +231,8 @@ int msg_notify_offline(store_conn_t *db, const msg_notify_in_t *m, apierr_t *err
     size_t n = 0;
     for (int i = 0; i < r->nrows; i++) {
         const char *u = store_val(r, i, RC_USER);
-        if (u && !muted(r, i, now) && !collapsed(r, i, now) && !realtime_online_here(u))
+        if (u && strcmp(u, m->uid) != 0 && !muted(r, i, now) && !collapsed(r, i, now) &&
+            !realtime_online_here(u))
             c[n++] = (cand_t){.user = u, .row = i};
     }
     n = drop_remote_online(c, n);

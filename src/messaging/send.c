@@ -89,7 +89,7 @@ static int find_client_id(store_conn_t *db, const char *cid, const char *uid, co
  * mark the others' messages read. */
 static int send_store(store_conn_t *db, const char *uid, const char *cid, const msg_in_t *in,
                       const msg_media_t *media, const char *id, int64_t now, int64_t *seq,
-                      msg_ticket_t **ticket, apierr_t *err)
+                      int64_t *gen, msg_ticket_t **ticket, apierr_t *err)
 {
     store_arg_t ua[] = {ARG_TEXT(cid), ARG_INT(now), ARG_TEXT(uid)};
     store_res_t *r = NULL;
@@ -97,10 +97,11 @@ static int send_store(store_conn_t *db, const char *uid, const char *cid, const 
     if (store_query(db,
                     "UPDATE conversations SET last_seq = last_seq + 1, last_activity = $2, "
                     "updated_at = $2 WHERE id = $1 AND EXISTS (SELECT 1 FROM (" MSG_MEMBERS_SQL
-                    ") x WHERE x.user_id = $3) RETURNING last_seq",
+                    ") x WHERE x.user_id = $3) RETURNING last_seq, members_gen",
                     ua, 3, &r, err) < 0)
         return -1;
     *seq = r->nrows == 1 ? store_int(r, 0, 0) : 0;
+    *gen = r->nrows == 1 ? store_int(r, 0, 1) : 0;
     store_res_free(r);
     if (*seq <= 0)
         return apierr_set(err, 404, "not_found", "no such conversation");
@@ -198,13 +199,13 @@ int msg_send(store_conn_t *db, const char *uid, const char *cid, json_t *body,
      * new message costs BEGIN, UPDATE, INSERT, COMMIT. */
     char id[UUID_STR_LEN];
     uuid_v7(id);
-    int64_t now = clock_now_ms(), seq = 0;
+    int64_t now = clock_now_ms(), seq = 0, gen = 0;
     msg_ticket_t *ticket = NULL;
     if (store_begin(db, true, err) < 0)
         return -1;
-    if (send_store(db, uid, cid, &in, media, id, now, &seq, &ticket, err) < 0 ||
-        msg_notify_offline(db, &(msg_notify_in_t){uid, cid, id, seq, in.type, in.text, in.label},
-                           err) < 0 ||
+    if (send_store(db, uid, cid, &in, media, id, now, &seq, &gen, &ticket, err) < 0 ||
+        msg_notify_offline(
+            db, &(msg_notify_in_t){uid, cid, id, seq, in.type, in.text, in.label, gen}, err) < 0 ||
         store_commit(db, err) < 0) {
         store_rollback(db);
         msg_order_release(ticket, NULL, NULL);

@@ -193,6 +193,51 @@ test('a refused send notifies nobody; a removed member gets none', async () => {
   assert.equal((await chats(carol))[0].body, 'after Bob left');
 });
 
+// Sends whose recipients are all online skip the recipients query, using
+// the member list cached for the conversation's membership generation:
+// whoever joins afterwards (a group member, a re-added one, a trip buddy)
+// must still be notified while offline.
+test('members who join after sends to an all-online chat are notified', async () => {
+  const [alice, bob, carol, dan] = [await person('Alice'), await person('Bob'), await person('Carol'), await person('Dan')];
+  const conv = await group(s, alice, [bob], 'Climbers');
+  await online(bob);
+  await send(s, alice, conv.id, 'one');
+  await send(s, alice, conv.id, 'two');
+  assert.equal((await chats(bob)).length, 0, 'bob is online');
+  let r = await request(s, 'POST', convPath(conv.id, '/members'), { headers: alice.auth, body: { userIds: [carol.id] } });
+  assert.equal(r.status, 200, r.text);
+  await send(s, alice, conv.id, 'welcome Carol');
+  let [n] = await chats(carol);
+  assert.ok(n, 'carol joined offline: notified');
+  assert.equal(n.body, 'welcome Carol');
+  // Carol leaves and comes back: notified again once her old one is read.
+  await request(s, 'POST', convPath(conv.id, '/read'), { headers: carol.auth, body: { upTo: n.data.seq } });
+  r = await request(s, 'DELETE', convPath(conv.id, `/members/${carol.id}`), { headers: alice.auth });
+  assert.equal(r.status, 204, r.text);
+  await send(s, alice, conv.id, 'she left');
+  assert.equal((await chats(carol)).length, 1, 'not a member: nothing new');
+  r = await request(s, 'POST', convPath(conv.id, '/members'), { headers: alice.auth, body: { userIds: [carol.id] } });
+  assert.equal(r.status, 200, r.text);
+  await send(s, alice, conv.id, 'back again');
+  [n] = await chats(carol);
+  assert.equal(n.body, 'back again', 're-added: notified');
+  // A trip conversation follows the trip's buddies.
+  const trip = await newTrip(s, alice, { title: 'Dolomites' });
+  await share(s, alice, trip.id, bob, 'viewer');
+  r = await request(s, 'POST', '/v1/messages/conversations', { headers: alice.auth, body: { type: 'trip', tripId: trip.id } });
+  assert.ok(r.status === 201 || r.status === 200, r.text);
+  const tc = r.json.id;
+  await send(s, alice, tc, 'rope check');
+  await send(s, alice, tc, 'helmets');
+  await share(s, alice, trip.id, dan, 'editor');
+  const danIn = await send(s, alice, tc, 'Dan is in');
+  [n] = await chats(dan);
+  assert.ok(n, 'a buddy accepted after the sends: notified');
+  assert.equal(n.data.messageId, danIn.id);
+  assert.match(n.body, /Latest: Dan is in$/, 'the two earlier ones are unread for him too');
+  assert.equal((await chats(bob)).filter((x) => x.data.conversationId === tc).length, 0, 'bob stays online');
+});
+
 test('location, photo, booking and trip messages get a sensible preview', async () => {
   const [alice, henry] = [await person('Alice'), await person('Henry')];
   const conv = await direct(s, alice, henry);

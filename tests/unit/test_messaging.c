@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "messaging/members_cache.h"
 #include "messaging/msg_int.h"
 #include "realtime/realtime.h"
 
@@ -92,6 +93,65 @@ static void status_alone(void **state)
     assert_string_equal(msg_status(NULL, 0, "a", 1), "SENT");
 }
 
+/* ---- members_cache ---- */
+
+static const char *online_set[8];
+static bool is_online(const char *uid)
+{
+    for (int i = 0; i < 8 && online_set[i]; i++)
+        if (strcmp(online_set[i], uid) == 0)
+            return true;
+    return false;
+}
+
+static void members_cache_by_generation(void **state)
+{
+    (void)state;
+    members_cache_clear();
+    const char *cid = "0190aaaa-0000-7000-8000-000000000001";
+    const char *ids[] = {"alice", "bob", "carol"};
+    online_set[0] = "bob";
+    online_set[1] = "carol";
+    online_set[2] = NULL;
+    assert_false(members_cache_all(cid, 1, "alice", is_online)); /* nothing cached */
+    members_cache_put(cid, 1, ids, 3);
+    assert_true(members_cache_all(cid, 1, "alice", is_online));  /* the sender is skipped */
+    assert_false(members_cache_all(cid, 1, "bob", is_online));   /* alice is offline */
+    assert_false(members_cache_all(cid, 2, "alice", is_online)); /* another generation: miss */
+    assert_false(members_cache_all("0190aaaa-0000-7000-8000-000000000002", 1, "alice", is_online));
+    /* A new generation replaces the list: dave joined and is offline. */
+    const char *more[] = {"alice", "bob", "carol", "dave"};
+    members_cache_put(cid, 2, more, 4);
+    assert_false(members_cache_all(cid, 2, "alice", is_online));
+    assert_false(members_cache_all(cid, 1, "alice", is_online));
+    online_set[2] = "dave";
+    online_set[3] = NULL;
+    assert_true(members_cache_all(cid, 2, "alice", is_online));
+    members_cache_clear();
+    assert_false(members_cache_all(cid, 2, "alice", is_online));
+}
+
+static void members_cache_bounds(void **state)
+{
+    (void)state;
+    members_cache_clear();
+    const char *cid = "0190aaaa-0000-7000-8000-000000000003";
+    const char *big[MEMBERS_CACHE_MAX + 1];
+    for (int i = 0; i <= MEMBERS_CACHE_MAX; i++)
+        big[i] = "bob";
+    online_set[0] = "bob";
+    online_set[1] = NULL;
+    members_cache_put(cid, 7, big, MEMBERS_CACHE_MAX + 1); /* too large: not kept */
+    assert_false(members_cache_all(cid, 7, NULL, is_online));
+    members_cache_put(cid, 7, big, MEMBERS_CACHE_MAX);
+    assert_true(members_cache_all(cid, 7, NULL, is_online));
+    const char *bad[] = {"bob", NULL};
+    members_cache_put(cid, 8, bad, 2); /* a NULL id: not kept, old entry stays */
+    assert_false(members_cache_all(cid, 8, NULL, is_online));
+    assert_true(members_cache_all(cid, 7, NULL, is_online));
+    members_cache_clear();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -99,6 +159,8 @@ int main(void)
         cmocka_unit_test(status_group_needs_everyone),
         cmocka_unit_test(status_alone),
         cmocka_unit_test(order_follows_tickets),
+        cmocka_unit_test(members_cache_by_generation),
+        cmocka_unit_test(members_cache_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
