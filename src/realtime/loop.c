@@ -11,6 +11,7 @@
  * on loop 0, old recovery records.
  */
 #include "realtime/rt_int.h"
+#include "realtime/seqorder.h"
 
 #include "core/clock.h"
 #include "core/loopctx.h"
@@ -120,8 +121,10 @@ static void on_sweep(uv_timer_t *t)
         n = s->next;
         rt_sio_sweep(s, now);
     }
-    if (lp->index == 0)
+    if (lp->index == 0) {
         rt_recovery_sweep(now);
+        seqorder_sweep(now, rt_log_publish);
+    }
 }
 
 /* ---- lifecycle ---- */
@@ -218,6 +221,7 @@ void realtime_shutdown(void)
     rt_recovery_fini();
     rt_presence_fini();
     rt_typing_remote_fini();
+    seqorder_clear();
     hmap_free(&RT.handlers, NULL);
 }
 

@@ -12,8 +12,10 @@
  * closed on the next loop turn), so walking a room is safe.
  */
 #include "realtime/rt_int.h"
+#include "realtime/seqorder.h"
 
 #include "cluster/cluster.h"
+#include "core/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,15 +217,29 @@ int realtime_publish_local(const char *room, const char *event, json_t *payload)
     return realtime_publish_gid(room, event, payload, NULL);
 }
 
+/* A conversation's messages carry their seq: they leave in that order,
+ * whichever node published them (seqorder.h). */
+static bool sequenced(const char *room, const char *event, json_t *payload, int64_t *seq)
+{
+    if (strncmp(room, "conversation:", 13) != 0 || strcmp(event, "message:new") != 0)
+        return false;
+    json_t *v = json_object_get(payload, "seq");
+    *seq = json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+    return *seq > 0;
+}
+
 int realtime_publish_gid(const char *room, const char *event, json_t *payload, const char *gid)
 {
     if (!room || !rt_room_name_ok(room) || !event_ok(event) || !RT.loops)
         return -1;
     buf_t b = BUF_INIT;
+    int64_t seq;
     int rc = encode_head(&b, event, payload);
     if (rc == 0) {
         buf_puts(&b, "\"");
-        rc = rt_log_publish(room, b.data, b.len, gid);
+        rc = sequenced(room, event, payload, &seq)
+                 ? seqorder_offer(room, seq, b.data, b.len, gid, clock_now_ms(), rt_log_publish)
+                 : rt_log_publish(room, b.data, b.len, gid);
     }
     buf_free(&b);
     return rc;
