@@ -20,7 +20,9 @@
 #   SQLite >= 10x Express req/s with p99 < 10 ms; PostgreSQL >= 2x Fastify
 #   and >= 80 % of pgbench.
 # Usage: bench/trips/run.sh   (env: TRAVLOC_BIN, DURATION=10, CONNS=64,
-#        SHARED=../shared/bench, THREADS=2 (travloc loops), PG_POOL=4)
+#        SHARED=../shared/bench, THREADS=2 (travloc loops), PG_POOL=4,
+#        PG_PIPELINE=8 (statements pipelined per connection, 0: off),
+#        SKIP="peers sqlite" to run only what is left)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${TRAVLOC_BIN:-$ROOT/build/travloc}
@@ -29,6 +31,9 @@ DURATION=${DURATION:-10}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 PG_POOL=${PG_POOL:-4}
+PG_PIPELINE=${PG_PIPELINE:-8}
+SKIP=${SKIP:-}
+skip() { case " $SKIP " in *" $1 "*) return 0 ;; esac; return 1; }
 RUN=$(mktemp -d /tmp/travloc-tripbench.XXXXXX)
 OUT=$RUN/results.txt
 pid=
@@ -66,7 +71,7 @@ pg_up=
 if psql -X "$DATABASE_URL" -Atc "SELECT 1 FROM trips LIMIT 1" >/dev/null 2>&1; then pg_up=1; fi
 
 # 1. The Node peers (their own seed and tokens: $SHARED/load/data).
-if [ -n "$pg_up" ]; then
+if [ -n "$pg_up" ] && ! skip peers; then
   for peer in express fastify; do
     port=$(free_port)
     NODE_ENV=production PORT=$port WORKERS=1 node "$SHARED/peers/$peer/server.js" >"$RUN/$peer.log" 2>&1 &
@@ -75,7 +80,7 @@ if [ -n "$pg_up" ]; then
     measure "$peer" trips "$SHARED/load" "$SHARED/load/trips.lua" "$port"
     stop
   done
-else
+elif [ -z "$pg_up" ]; then
   echo "# bench PostgreSQL not reachable ($DATABASE_URL): run $SHARED/services.sh start; peers skipped" | tee -a "$OUT"
 fi
 
@@ -86,7 +91,7 @@ travloc() { # label database_url
   local port; port=$(free_port)
   rm -rf "$RUN/data-$1" "$RUN/load/data"
   TRAVLOC_PASSWORD_COST=min TRAVLOC_RATE_LIMIT=0 TRAVLOC_LOG_LEVEL=warn DATABASE_URL=$2 \
-    "$BIN" serve --listen "127.0.0.1:$port" --threads "$THREADS" --pg-pool "$PG_POOL" \
+    "$BIN" serve --listen "127.0.0.1:$port" --threads "$THREADS" --pg-pool "$PG_POOL" --pg-pipeline "$PG_PIPELINE" \
     --data-dir "$RUN/data-$1" >"$RUN/$1.log" 2>&1 &
   pid=$!
   wait_up "$port" || { echo "travloc ($1) did not start" >&2; cat "$RUN/$1.log" >&2; exit 1; }
@@ -95,7 +100,7 @@ travloc() { # label database_url
   CPU_OF=1 measure "travloc-$1" sync_pull "$RUN/load" "$RUN/load/sync_pull.lua" "$port"
   stop
 }
-travloc sqlite ""
+skip sqlite || travloc sqlite ""
 if [ -n "$pg_up" ]; then
   db=travloc_tripbench_$$
   admin -d postgres -c "CREATE DATABASE $db OWNER $PG_USER"

@@ -177,7 +177,7 @@ int config_init(config_t *c, char *err, size_t errlen)
     c->rate_limit = 600;
     c->rate_window_s = 60;
     c->pg_pool = 4;
-    c->pg_pipeline = 16;
+    c->pg_pipeline = 8;
     c->access_log = true;
     c->access_ttl_s = 900;
     c->rt_ping_interval_ms = 25000;
