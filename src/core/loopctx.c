@@ -83,7 +83,7 @@ void loop_sleep(int ms)
         coro_yield();
 }
 
-/* ---- next turn ---- */
+/* ---- wake-ups from other threads ---- */
 
 typedef struct loop_turn {
     coro_t *co;
@@ -91,40 +91,53 @@ typedef struct loop_turn {
     bool ready;
 } loop_turn_t;
 
-static void turn_cb(uv_idle_t *h)
+
+static void wake_all(loop_ctx_t *lc)
 {
-    loop_ctx_t *lc = h->data;
-    loop_turn_t *t = lc->turn_head; /* those queued from now wait one more turn */
-    lc->turn_head = lc->turn_tail = NULL;
-    uv_idle_stop(h);
+    loop_turn_t *t = lc->wake_head;
+    lc->wake_head = lc->wake_tail = NULL;
+    uv_timer_stop(&lc->wake_tick);
     while (t) {
-        loop_turn_t *next = t->next; /* t is gone once its coroutine runs */
+        loop_turn_t *next = t->next;
         t->ready = true;
         coro_resume(t->co);
         t = next;
     }
 }
 
-bool loop_next_turn(void)
+static void wake_cb(uv_async_t *a) { wake_all(a->data); }
+static void wake_tick_cb(uv_timer_t *t) { wake_all(t->data); }
+
+bool loop_wait_wake(void)
 {
     coro_t *co = coro_current();
     loop_ctx_t *lc = tl_ctx;
     if (!co || !lc || !lc->loop)
         return false;
-    if (!lc->turn_ready) {
-        if (uv_idle_init(lc->loop, &lc->turn) != 0)
+    if (!atomic_load(&lc->wake_ready)) {
+        if (uv_async_init(lc->loop, &lc->wake, wake_cb) != 0)
             return false;
-        lc->turn.data = lc;
-        lc->turn_ready = 1;
+        uv_timer_init(lc->loop, &lc->wake_tick);
+        lc->wake.data = lc->wake_tick.data = lc;
+        uv_unref((uv_handle_t *)&lc->wake);
+        uv_unref((uv_handle_t *)&lc->wake_tick);
+        atomic_store(&lc->wake_ready, 1);
     }
     loop_turn_t t = {.co = co};
-    if (lc->turn_tail)
-        lc->turn_tail->next = &t;
+    if (lc->wake_tail)
+        lc->wake_tail->next = &t;
     else
-        lc->turn_head = &t;
-    lc->turn_tail = &t;
-    uv_idle_start(&lc->turn, turn_cb);
+        lc->wake_head = &t;
+    lc->wake_tail = &t;
+    if (!uv_is_active((uv_handle_t *)&lc->wake_tick))
+        uv_timer_start(&lc->wake_tick, wake_tick_cb, 1, 1);
     while (!t.ready)
         coro_yield();
     return true;
+}
+
+void loop_wake(loop_ctx_t *lc)
+{
+    if (lc && atomic_load(&lc->wake_ready))
+        uv_async_send(&lc->wake);
 }

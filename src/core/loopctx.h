@@ -9,6 +9,7 @@
 #ifndef TRAVLOC_LOOPCTX_H
 #define TRAVLOC_LOOPCTX_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <uv.h>
 
@@ -24,11 +25,12 @@ typedef struct loop_ctx {
     struct store_conn *db;       /* this thread's database handle */
     struct http_metrics *metrics;
     struct server *server;
-    /* loop_next_turn: one idle handle (made on first use, closed with the
-     * loop's other handles) and the coroutines waiting for it */
-    uv_idle_t turn;
-    int turn_ready;
-    struct loop_turn *turn_head, *turn_tail;
+    /* loop_wait_wake: an async handle other threads signal, a 1 ms tick
+     * while anyone waits (made on first use, closed with the loop) */
+    uv_async_t wake;
+    uv_timer_t wake_tick;
+    _Atomic int wake_ready;
+    struct loop_turn *wake_head, *wake_tail;
 } loop_ctx_t;
 
 void loop_ctx_set(loop_ctx_t *lc);
@@ -43,8 +45,13 @@ int loop_run_blocking(void (*fn)(void *), void *arg);
  * serving). Outside a coroutine it does nothing. */
 void loop_sleep(int ms);
 
-/* Suspends the calling coroutine until the loop's next iteration (it polls
- * its sockets meanwhile). false, at once, outside a coroutine on a loop. */
-bool loop_next_turn(void);
+/* Suspends the calling coroutine until another thread calls loop_wake()
+ * on this loop, or about a millisecond passed, whichever comes first
+ * (callers re-check what they wait for). false, at once, outside a
+ * coroutine on a loop. */
+bool loop_wait_wake(void);
+/* Any thread: resumes lc's loop_wait_wake() waiters. lc must have waited
+ * before (its handle exists) and still be running. */
+void loop_wake(loop_ctx_t *lc);
 
 #endif

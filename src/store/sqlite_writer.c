@@ -11,9 +11,10 @@
  * (fdatasync, ~2 ms). Write transactions on SQLite never yield (queries
  * run inline), so the mutex is held for tens of microseconds. A loop
  * that finds it taken spins a moment, then (inside a request coroutine)
- * lets its event loop turn between tries, so its sockets keep being
- * served; a thread outside a coroutine (CLI, thread pool) blocks. Either
- * gives up after 5 s with 503 database_busy, as the busy handler did.
+ * parks the coroutine until the unlock wakes its loop (loop_wake: an
+ * eventfd write), so its sockets keep being served and nothing polls; a
+ * thread outside a coroutine (CLI, thread pool) blocks. Either gives up
+ * after 5 s with 503 database_busy, as the busy handler did.
  *
  * The checkpointer: the writer's WAL hook wakes it every ckpt_frames
  * frames; it runs a PASSIVE checkpoint on its own connection (never
@@ -55,6 +56,7 @@
 #define CKPT_FRAMES 2000              /* ~8 MiB of WAL at 4 KiB pages */
 #define RESTART_FRAMES 65536          /* ~256 MiB */
 #define WAL_HARD_BYTES (1024ll << 20) /* then TRUNCATE under the write lock */
+#define WAKE_SLOTS 32                 /* loops woken by an unlock (more: they tick) */
 
 typedef struct {
     pthread_mutex_t lock; /* the process write lock */
@@ -68,10 +70,18 @@ typedef struct {
     int ckpt_frames, restart_frames;
     int ck_last; /* WAL frames when the checkpointer was last woken */
     _Atomic uint64_t lock_waits, busy_waits, checkpoints, restarts, wal_frames;
-    _Atomic int turn_waiters; /* coroutines waiting for the lock by loop turns */
+    /* loops with coroutines waiting for the lock, woken by the unlock */
+    pthread_mutex_t wake_mu;
+    struct {
+        loop_ctx_t *lc;
+        int n;
+    } wake[WAKE_SLOTS];
+    _Atomic int nwaiting;
 } sq_writer_t;
 
 static _Thread_local int tl_locked; /* write locks this thread holds */
+
+static void wake_waiters(sq_writer_t *w);
 
 int sq_writer_init(store_t *s)
 {
@@ -80,6 +90,7 @@ int sq_writer_init(store_t *s)
         return -1;
     pthread_mutex_init(&w->lock, NULL);
     pthread_mutex_init(&w->ck_mu, NULL);
+    pthread_mutex_init(&w->wake_mu, NULL);
     pthread_cond_init(&w->ck_cv, NULL);
     const char *v = getenv("TRAVLOC_SQLITE_CKPT_FRAMES");
     w->ckpt_frames = v && atoi(v) > 0 ? atoi(v) : CKPT_FRAMES;
@@ -104,6 +115,7 @@ void sq_writer_free(store_t *s)
     sq_conn_free(w->conn);
     pthread_cond_destroy(&w->ck_cv);
     pthread_mutex_destroy(&w->ck_mu);
+    pthread_mutex_destroy(&w->wake_mu);
     pthread_mutex_destroy(&w->lock);
     free(w);
     s->drv_state = NULL;
@@ -179,6 +191,7 @@ static void checkpoint(store_t *s, sq_writer_t *w, sqlite3 *db)
     if (rc == SQLITE_OK && logf >= 0 && done == logf)
         restart_wal(db);
     pthread_mutex_unlock(&w->lock);
+    wake_waiters(w);
     atomic_fetch_add(&w->restarts, 1);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         log_warn("sqlite finishing checkpoint failed", "\"error\":\"%s\"", sqlite3_errmsg(db));
@@ -256,11 +269,6 @@ static void open_writer(store_t *s, sq_writer_t *w)
 
 /* ---- waiting for the lock ---- */
 
-/* Lets the event loop run one turn while the calling coroutine waits, so
- * a loop waiting for the write lock keeps serving its sockets. false
- * outside a coroutine on a loop (CLI, thread pool): the caller blocks. */
-static bool yield_turn(void) { return loop_next_turn(); }
-
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -268,9 +276,51 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* d = +1: a coroutine of lc waits for the lock; -1: it stopped waiting. */
+static void waiting(sq_writer_t *w, loop_ctx_t *lc, int d)
+{
+    pthread_mutex_lock(&w->wake_mu);
+    int free_slot = -1;
+    for (int i = 0; i < WAKE_SLOTS; i++) {
+        if (w->wake[i].lc == lc) {
+            if ((w->wake[i].n += d) == 0)
+                w->wake[i].lc = NULL;
+            free_slot = -2;
+            break;
+        }
+        if (!w->wake[i].lc && free_slot == -1)
+            free_slot = i;
+    }
+    if (free_slot >= 0 && d > 0) {
+        w->wake[free_slot].lc = lc;
+        w->wake[free_slot].n = d;
+    }
+    pthread_mutex_unlock(&w->wake_mu);
+    atomic_fetch_add(&w->nwaiting, d);
+}
+
+/* After an unlock: every loop with a waiter tries again (loop_wake is an
+ * eventfd write when the loop is not already signalled). */
+static void wake_waiters(sq_writer_t *w)
+{
+    if (atomic_load(&w->nwaiting) == 0)
+        return;
+    loop_ctx_t *to[WAKE_SLOTS];
+    int k = 0;
+    pthread_mutex_lock(&w->wake_mu);
+    for (int i = 0; i < WAKE_SLOTS; i++)
+        if (w->wake[i].lc)
+            to[k++] = w->wake[i].lc;
+    pthread_mutex_unlock(&w->wake_mu);
+    for (int i = 0; i < k; i++)
+        loop_wake(to[i]);
+}
+
 /* The lock is taken: spin a moment (write transactions hold it for tens
- * of microseconds), then a coroutine lets its loop turn between tries
- * and anything else blocks, for at most LOCK_BUDGET_S. */
+ * of microseconds); then a coroutine parks until the holder's unlock wakes
+ * its loop (the loop serves its sockets meanwhile; a 1 ms tick covers a
+ * loop that found no wake slot), and anything else blocks; both for at
+ * most LOCK_BUDGET_S. */
 static int wait_lock(sq_writer_t *w)
 {
     atomic_fetch_add_explicit(&w->lock_waits, 1, memory_order_relaxed);
@@ -279,21 +329,24 @@ static int wait_lock(sq_writer_t *w)
         if (pthread_mutex_trylock(&w->lock) == 0)
             return 0;
     }
-    int64_t until = mono_ms() + LOCK_BUDGET_S * 1000;
-    atomic_fetch_add(&w->turn_waiters, 1);
-    bool turned;
-    int rc = -1;
-    while ((turned = yield_turn())) {
-        if (pthread_mutex_trylock(&w->lock) == 0) {
-            rc = 0;
-            break;
+    loop_ctx_t *lc = loop_ctx_get();
+    if (coro_current() && lc && lc->loop) {
+        int64_t until = mono_ms() + LOCK_BUDGET_S * 1000;
+        int rc = -1;
+        waiting(w, lc, +1); /* before the try: an unlock after it wakes us */
+        for (int n = 1;; n++) {
+            if (pthread_mutex_trylock(&w->lock) == 0) {
+                rc = 0;
+                break;
+            }
+            if ((n % 16) == 0 && mono_ms() > until)
+                break;
+            if (!loop_wait_wake())
+                break;
         }
-        if (mono_ms() > until)
-            break;
-    }
-    atomic_fetch_sub(&w->turn_waiters, 1);
-    if (turned)
+        waiting(w, lc, -1);
         return rc;
+    }
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_sec += LOCK_BUDGET_S;
@@ -309,11 +362,6 @@ int sq_write_lock(sq_conn_t *c, apierr_t *err)
         log_warn("write transaction on a second connection of one thread", NULL);
         return apierr_set(err, 503, "database_busy", "the database is busy; retry");
     }
-    /* Someone waits by loop turns: let it in first (one turn of ours). */
-    if (atomic_load_explicit(&w->turn_waiters, memory_order_relaxed) > 0)
-        yield_turn();
-    if (c->locked) /* another coroutine of this loop took it for c meanwhile */
-        return 0;
     if (pthread_mutex_trylock(&w->lock) != 0 && wait_lock(w) < 0)
         return apierr_set(err, 503, "database_busy", "the database is busy; retry");
     tl_locked++;
@@ -335,4 +383,5 @@ void sq_write_unlock(sq_conn_t *c)
     c->route = NULL;
     tl_locked--;
     pthread_mutex_unlock(&w->lock);
+    wake_waiters(w);
 }
