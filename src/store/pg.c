@@ -414,8 +414,8 @@ char **pg_prepared_name(pgc_t *c, const char *sql, char name[24], bool *known)
 static int async_query(pg_pool_t *p, const char *sql, const params_t *pp, int nargs,
                        store_res_t **res, apierr_t *err)
 {
-    /* A statement outside a transaction joins a pipeline when it can. */
-    if (!pinned_conn(p, coro_current()) && !p->closing) {
+    /* A read outside a transaction joins a pipeline when it can. */
+    if (!pinned_conn(p, coro_current()) && !p->closing && pg_pipe_suits(sql)) {
         pgc_t *pc = pg_pipe_pick(p);
         if (pc)
             return pg_pipe_query(pc, sql, pp, nargs, res, err);

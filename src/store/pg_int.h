@@ -101,6 +101,8 @@ void pg_release(pgc_t *c);
 char **pg_prepared_name(pgc_t *c, const char *sql, char name[24], bool *known);
 
 /* pg_pipe.c */
+/* Whether sql may join a pipeline: a plain SELECT without row locks. */
+bool pg_pipe_suits(const char *sql);
 /* A connection to queue one more statement on, or NULL (then the caller
  * waits for a connection of its own, as before). */
 pgc_t *pg_pipe_pick(pg_pool_t *p);

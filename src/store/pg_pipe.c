@@ -8,6 +8,12 @@
  * waiting for this loop between statements. Results come back in send
  * order; each resumes the coroutine that sent it.
  *
+ * Only reads are pipelined (pg_pipe_suits): a write's implicit commit
+ * waits for its WAL flush (synchronous_commit), and in a pipeline every
+ * statement queued behind it would wait too (the durable queue lost a
+ * third of its throughput that way); writes keep a connection each, so
+ * PostgreSQL can flush several commits at once.
+ *
  * A connection enters pipeline mode when a statement takes it idle and
  * leaves it when its queue is empty, then goes back to the pool's FIFO
  * like any released connection, so transactions (which need a connection
@@ -25,11 +31,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool result_ok(const PGresult *r)
 {
     ExecStatusType st = PQresultStatus(r);
     return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+bool pg_pipe_suits(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '(')
+        sql++;
+    if (strncasecmp(sql, "SELECT", 6) != 0)
+        return false;
+    /* Row locks are writes too (and wait like them). */
+    return !strcasestr(sql, " FOR UPDATE") && !strcasestr(sql, " FOR SHARE") &&
+           !strcasestr(sql, " FOR NO KEY UPDATE") && !strcasestr(sql, " FOR KEY SHARE");
 }
 
 pgc_t *pg_pipe_pick(pg_pool_t *p)

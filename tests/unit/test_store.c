@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/pg_int.h"
 #include "store/store.h"
 
 typedef struct {
@@ -167,6 +168,25 @@ static void test_stamp(void **state)
     store_rollback(f->a);
 }
 
+/* PostgreSQL pipelines plain reads only: a write's commit (or a row
+ * lock's wait) would hold up everything queued behind it. */
+static void test_pipe_suits(void **state)
+{
+    (void)state;
+    assert_true(pg_pipe_suits("SELECT 1"));
+    assert_true(pg_pipe_suits("  select u.role FROM sessions s WHERE s.id = $1"));
+    assert_true(pg_pipe_suits("(SELECT a FROM t) UNION (SELECT b FROM u)"));
+    assert_true(pg_pipe_suits("SELECT information FROM updates_log")); /* words, not clauses */
+    assert_false(pg_pipe_suits("UPDATE sessions SET last_used_at = $2 WHERE id = $1"));
+    assert_false(pg_pipe_suits("INSERT INTO t VALUES (1)"));
+    assert_false(pg_pipe_suits("DELETE FROM t"));
+    assert_false(pg_pipe_suits("WITH c AS (SELECT id FROM jobs) UPDATE jobs SET state = 'x'"));
+    assert_false(pg_pipe_suits("SELECT id FROM jobs WHERE state = 'q' FOR UPDATE SKIP LOCKED"));
+    assert_false(pg_pipe_suits("SELECT id FROM trips WHERE id = $1 for share"));
+    assert_false(pg_pipe_suits("SELECT 1 FROM t FOR NO KEY UPDATE"));
+    assert_false(pg_pipe_suits("BEGIN"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +194,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_each, setup, teardown),
         cmocka_unit_test_setup_teardown(test_params_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stamp, setup, teardown),
+        cmocka_unit_test(test_pipe_suits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
