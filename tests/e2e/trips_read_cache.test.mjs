@@ -197,3 +197,34 @@ test('two nodes on one database: an edit on one is seen on the other at once', {
     await B.stop();
   }
 });
+
+// Many reads in flight at once: on PostgreSQL they share pipelined
+// connections (src/store/pg_pipe.c), each result must reach the request
+// that sent it. Every answer is the asker's own trip; a stranger's read of
+// the same trips in the same burst is a 404; a write in the burst lands.
+test('a burst of concurrent reads of different trips: each gets its own, strangers get 404', async () => {
+  const people = await users(s, 4);
+  const trips = [];
+  for (const [i, u] of people.entries())
+    for (let k = 0; k < 3; k++) trips.push({ u, t: await newTrip(s, u, { title: `Burst ${i}.${k}` }) });
+  const stranger = (i) => people[(i + 1) % people.length];
+  const jobs = [];
+  for (let round = 0; round < 12; round++) {
+    for (const [i, { u, t }] of trips.entries()) {
+      jobs.push(request(s, 'GET', `/v1/trips/${t.id}`, { headers: u.auth }).then((r) => {
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json.id, t.id);
+        assert.equal(r.json.title, t.title);
+      }));
+      if (round % 4 === 0)
+        jobs.push(request(s, 'GET', `/v1/trips/${t.id}`, { headers: stranger(people.indexOf(u)).auth })
+          .then((r) => assert.equal(r.status, 404, r.text)));
+    }
+    if (round === 6)
+      jobs.push(request(s, 'PATCH', `/v1/trips/${trips[0].t.id}`, { headers: trips[0].u.auth, body: { notes: 'mid-burst' } })
+        .then((r) => assert.equal(r.status, 200, r.text)));
+  }
+  await Promise.all(jobs);
+  const after = await request(s, 'GET', `/v1/trips/${trips[0].t.id}`, { headers: trips[0].u.auth });
+  assert.equal(after.json.notes, 'mid-burst');
+});
