@@ -36,9 +36,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_HEADER_BYTES (16 * 1024)
 #define MAX_PIPELINE 32
-#define MAX_HEADERS 100
 
 static struct {
     const config_t *cfg;
@@ -50,8 +48,6 @@ static struct {
     int nloops;
     _Atomic long nconns;
 } S;
-
-static http_parser_settings parser_settings;
 
 void middleware_init(const config_t *cfg);
 
@@ -136,7 +132,6 @@ void conn_close(conn_t *c)
     uv_close((uv_handle_t *)&c->timer, timer_closed_cb);
 }
 
-static void arm_timer(conn_t *c, int ms);
 
 /* Connection timeouts are lazy: arming records a deadline and touches the
  * libuv timer only when it would fire too late; a timer that fires early
@@ -162,7 +157,7 @@ static void on_timeout(uv_timer_t *t)
     conn_close(c);
 }
 
-static void arm_timer(conn_t *c, int ms)
+void conn_arm_timer(conn_t *c, int ms)
 {
     if (c->closing)
         return;
@@ -171,7 +166,7 @@ static void arm_timer(conn_t *c, int ms)
         uv_timer_start(&c->timer, on_timeout, (uint64_t)ms, 0);
 }
 
-static void disarm_timer(conn_t *c) { c->deadline = 0; }
+void conn_disarm_timer(conn_t *c) { c->deadline = 0; }
 
 /* ---- the request queue ---------------------------------------------------- */
 
@@ -217,7 +212,7 @@ static void conn_process(conn_t *c)
             return;
         }
         if (!c->parsing)
-            arm_timer(c, c->lp->draining ? 1 : S.cfg->idle_timeout_ms);
+            conn_arm_timer(c, c->lp->draining ? 1 : S.cfg->idle_timeout_ms);
         if (!c->reading)
             start_reading(c);
         return;
@@ -226,7 +221,7 @@ static void conn_process(conn_t *c)
     if (req->started)
         return;
     req->started = true;
-    disarm_timer(c);
+    conn_disarm_timer(c);
     if (req->route && (req->route->flags & ROUTE_INLINE) && (req->route->flags & ROUTE_PUBLIC)) {
         request_run(req);
         request_done(req);
@@ -239,171 +234,6 @@ static void conn_process(conn_t *c)
         return;
     }
     coro_resume(co);
-}
-
-/* ---- http_parser callbacks ---------------------------------------------- */
-
-static int refuse(conn_t *c, int status, const char *code)
-{
-    c->error_status = status;
-    c->error_code = code;
-    return -1;
-}
-
-static int count_header_bytes(conn_t *c, size_t n)
-{
-    c->header_bytes += n;
-    return c->header_bytes > MAX_HEADER_BYTES ? refuse(c, 431, "headers_too_large") : 0;
-}
-
-static int on_message_begin(http_parser *p)
-{
-    conn_t *c = p->data;
-    http_req_t *req = calloc(1, sizeof *req);
-    if (!req)
-        return refuse(c, 503, "overloaded");
-    pool_init(&req->pool);
-    req->conn = c;
-    req->route_index = -1;
-    req->start_ns = clock_mono_ns();
-    snprintf(req->client_ip, sizeof req->client_ip, "%s", c->ip);
-    c->parsing = req;
-    c->header_bytes = 0;
-    c->content_lengths = 0;
-    c->in_value = false;
-    buf_reset(&c->url);
-    buf_reset(&c->field);
-    buf_reset(&c->value);
-    arm_timer(c, S.cfg->header_timeout_ms);
-    return 0;
-}
-
-static int on_url(http_parser *p, const char *at, size_t n)
-{
-    conn_t *c = p->data;
-    if (count_header_bytes(c, n) < 0)
-        return -1;
-    return buf_append(&c->url, at, n) < 0 ? refuse(c, 503, "overloaded") : 0;
-}
-
-static int commit_header(conn_t *c)
-{
-    http_req_t *req = c->parsing;
-    if (!c->field.len)
-        return 0;
-    if (req->nheaders == MAX_HEADERS)
-        return refuse(c, 431, "headers_too_large");
-    if (req->nheaders == req->cap_headers) {
-        int cap = req->cap_headers ? req->cap_headers * 2 : 16;
-        http_header_t *h = pool_alloc(&req->pool, sizeof(*h) * (size_t)cap);
-        if (!h)
-            return refuse(c, 503, "overloaded");
-        if (req->nheaders)
-            memcpy(h, req->headers, sizeof(*h) * (size_t)req->nheaders);
-        req->headers = h;
-        req->cap_headers = cap;
-    }
-    for (size_t i = 0; i < c->field.len; i++)
-        if (c->field.data[i] >= 'A' && c->field.data[i] <= 'Z')
-            c->field.data[i] = (char)(c->field.data[i] + 32);
-    http_header_t *h = &req->headers[req->nheaders++];
-    h->name = pool_strndup(&req->pool, c->field.data, c->field.len);
-    h->value = pool_strndup(&req->pool, c->value.data ? c->value.data : "", c->value.len);
-    if (!h->name || !h->value)
-        return refuse(c, 503, "overloaded");
-    if (strcmp(h->name, "content-length") == 0 && ++c->content_lengths > 1)
-        return refuse(c, 400, "bad_request");
-    buf_reset(&c->field);
-    buf_reset(&c->value);
-    return 0;
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t n)
-{
-    conn_t *c = p->data;
-    if (count_header_bytes(c, n) < 0)
-        return -1;
-    if (c->in_value) {
-        if (commit_header(c) < 0)
-            return -1;
-        c->in_value = false;
-    }
-    return buf_append(&c->field, at, n) < 0 ? refuse(c, 503, "overloaded") : 0;
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t n)
-{
-    conn_t *c = p->data;
-    if (count_header_bytes(c, n) < 0)
-        return -1;
-    c->in_value = true;
-    return buf_append(&c->value, at, n) < 0 ? refuse(c, 503, "overloaded") : 0;
-}
-
-int http_prepare_request(http_req_t *req, const char *url, size_t len);
-
-static int on_headers_complete(http_parser *p)
-{
-    conn_t *c = p->data;
-    http_req_t *req = c->parsing;
-    if (commit_header(c) < 0)
-        return -1;
-    /* Request smuggling: a body framed two ways is refused outright. */
-    if ((p->flags & F_CHUNKED) && c->content_lengths)
-        return refuse(c, 400, "bad_request");
-    if (http_header(req, "transfer-encoding") && !(p->flags & F_CHUNKED))
-        return refuse(c, 400, "bad_request");
-    req->method = (int)p->method;
-    req->method_name = http_method_str((enum http_method)p->method);
-    req->head = p->method == HTTP_HEAD;
-    req->keep_alive = http_should_keep_alive(p) && !c->lp->draining;
-    req->max_body = S.cfg->max_body;
-    if (http_prepare_request(req, c->url.data ? c->url.data : "", c->url.len) < 0)
-        return refuse(c, 400, "bad_request");
-    if (req->route && req->route->max_body)
-        req->max_body = req->route->max_body;
-    if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX &&
-        p->content_length > (uint64_t)req->max_body)
-        return refuse(c, 413, "payload_too_large");
-    const char *expect = http_header(req, "expect");
-    if (expect && strcasecmp(expect, "100-continue") == 0 && !c->head && p->content_length > 0) {
-        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        uv_buf_t b = uv_buf_init((char *)cont, sizeof cont - 1);
-        uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-    }
-    arm_timer(c, S.cfg->body_timeout_ms);
-    return 0;
-}
-
-static int on_body(http_parser *p, const char *at, size_t n)
-{
-    conn_t *c = p->data;
-    http_req_t *req = c->parsing;
-    if ((int64_t)(req->body.len + n) > req->max_body)
-        return refuse(c, 413, "payload_too_large");
-    if (buf_append(&req->body, at, n) < 0)
-        return refuse(c, 503, "overloaded");
-    arm_timer(c, S.cfg->body_timeout_ms);
-    return 0;
-}
-
-static int on_message_complete(http_parser *p)
-{
-    conn_t *c = p->data;
-    http_req_t *req = c->parsing;
-    c->parsing = NULL;
-    if (c->tail)
-        c->tail->next = req;
-    else
-        c->head = req;
-    c->tail = req;
-    c->queued++;
-    disarm_timer(c);
-    if (!req->keep_alive) {
-        /* Nothing after this request will be read. */
-        http_parser_pause(p, 1);
-    }
-    return 0;
 }
 
 /* ---- reading ---------------------------------------------------------------- */
@@ -458,14 +288,14 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     }
     if (n == 0 || c->close_after)
         return;
-    size_t done = http_parser_execute(&c->parser, &parser_settings, b->base, (size_t)n);
+    size_t done = http_parser_execute(&c->parser, conn_parser_settings(), b->base, (size_t)n);
     enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
     if (c->parser.upgrade && (e == HPE_OK || e == HPE_PAUSED) &&
         hand_off_upgrade(c, b->base + done, (size_t)n - done))
         return;
     if (e != HPE_OK && e != HPE_PAUSED) {
         if (!c->error_status)
-            refuse(c, 400, "bad_request");
+            conn_refuse(c, 400, "bad_request");
         uv_read_stop(s);
         c->reading = false;
         response_early_error(c, c->error_status, c->error_code,
@@ -538,7 +368,7 @@ static void on_connection(uv_stream_t *server, int status)
                              "the server has reached its connection limit");
         return;
     }
-    arm_timer(c, S.cfg->idle_timeout_ms);
+    conn_arm_timer(c, S.cfg->idle_timeout_ms);
     start_reading(c);
 }
 
@@ -731,18 +561,6 @@ static void on_main_done(uv_async_t *a)
         uv_close((uv_handle_t *)&sig_handles[i], close_cb_noop);
 }
 
-static void init_parser_settings(void)
-{
-    memset(&parser_settings, 0, sizeof parser_settings);
-    parser_settings.on_message_begin = on_message_begin;
-    parser_settings.on_url = on_url;
-    parser_settings.on_header_field = on_header_field;
-    parser_settings.on_header_value = on_header_value;
-    parser_settings.on_headers_complete = on_headers_complete;
-    parser_settings.on_body = on_body;
-    parser_settings.on_message_complete = on_message_complete;
-}
-
 int server_run(const config_t *cfg, struct store *store, const router_t *router,
                const route_t *routes, int nroutes)
 {
@@ -753,7 +571,6 @@ int server_run(const config_t *cfg, struct store *store, const router_t *router,
     S.routes = routes;
     S.nroutes = nroutes;
     S.nloops = cfg->threads;
-    init_parser_settings();
     middleware_init(cfg);
     http_parser_set_max_header_size(MAX_HEADER_BYTES + 1024);
     if (realtime_init(cfg, S.nloops) < 0)

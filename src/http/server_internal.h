@@ -68,5 +68,16 @@ void http_finish(http_req_t *req);
 
 /* server.c */
 void conn_close(conn_t *c);
+/* The connection's timeout: ends ms from now (lazy: see server.c), or none. */
+void conn_arm_timer(conn_t *c, int ms);
+void conn_disarm_timer(conn_t *c);
+
+/* parse.c */
+#define MAX_HEADER_BYTES (16 * 1024)
+/* http_parser's callbacks for a conn_t (parser.data). */
+const http_parser_settings *conn_parser_settings(void);
+/* Records a refusal (status, code) for read_cb to answer; returns -1, which
+ * stops the parser. */
+int conn_refuse(conn_t *c, int status, const char *code);
 
 #endif
