@@ -8,8 +8,9 @@
 // per-user socket limit counted over both nodes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
+import { freePort, spawnRedis } from './lib/redis.mjs';
 import { isPostgres, request, startServer } from './lib/harness.mjs';
 import { client, collect, connected, connectError, once, until } from './lib/realtime.mjs';
 import { convPath, direct, group, join, send } from './lib/messages.mjs';
@@ -18,23 +19,8 @@ import { TRIPS_ENV, users } from './lib/trips.mjs';
 const skip = !isPostgres && 'cluster mode needs PostgreSQL';
 const MAX_SOCKETS = 3;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
 let redisPort, redis;
-function startRedis() {
-  const p = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '',
-    '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; if (/Ready to accept connections/.test(out)) resolve(p); });
-    p.on('exit', (c) => reject(new Error(`redis-server exited ${c}: ${out}`)));
-  });
-}
+const startRedis = () => spawnRedis(redisPort);
 const redisCli = (...args) =>
   execFileSync('redis-cli', ['-p', String(redisPort), ...args], { encoding: 'utf8' }).trim();
 

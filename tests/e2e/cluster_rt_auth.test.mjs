@@ -7,33 +7,16 @@
 // serving on its own.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
+import { freePort, spawnRedis } from './lib/redis.mjs';
 import { isPostgres, request, startServer } from './lib/harness.mjs';
 import { client, collect, connected, until } from './lib/realtime.mjs';
 import { TRIPS_ENV, newTrip, users } from './lib/trips.mjs';
 
 const skip = !isPostgres && 'cluster mode needs PostgreSQL';
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
 let redisPort, redis;
-function startRedis() {
-  const p = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '',
-    '--appendonly', 'no', '--user', 'default', 'on', '>def-pass', '~*', '&*', '+@all',
-    '--user', 'travloc', 'on', '>s3cr:et@x', '~travloc:*', '&travloc:*', '+@all'],
-  { stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; if (/Ready to accept connections/.test(out)) resolve(p); });
-    p.on('exit', (c) => reject(new Error(`redis-server exited ${c}: ${out}`)));
-  });
-}
+const startRedis = () => spawnRedis(redisPort, ['--user', 'default', 'on', '>def-pass', '~*', '&*', '+@all',
+  '--user', 'travloc', 'on', '>s3cr:et@x', '~travloc:*', '&travloc:*', '+@all']);
 
 let A, B, C;
 const socks = [];

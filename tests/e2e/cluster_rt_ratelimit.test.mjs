@@ -5,8 +5,8 @@
 // from Redis (B's own bucket alone would admit the whole limit again).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { freePort, spawnRedis } from './lib/redis.mjs';
 import { isPostgres, request, startServer } from './lib/harness.mjs';
 import { until } from './lib/realtime.mjs';
 import { ACCOUNTS_ENV } from './lib/accounts.mjs';
@@ -15,23 +15,8 @@ const skip = !isPostgres && 'cluster mode needs PostgreSQL';
 const LIMIT = 8;
 const WINDOW_S = 3600; // one token back every 7.5 minutes: no refill during the test
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
 let redisPort, redis, A, B;
-function startRedis() {
-  const p = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '',
-    '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; if (/Ready to accept connections/.test(out)) resolve(p); });
-    p.on('exit', (c) => reject(new Error(`redis-server exited ${c}: ${out}`)));
-  });
-}
+const startRedis = () => spawnRedis(redisPort);
 const cli = (...args) =>
   execFileSync('redis-cli', ['-p', String(redisPort), ...args], { encoding: 'utf8' }).trim();
 // The cluster's level for this client (keys are namespaced per cluster:
