@@ -2,6 +2,8 @@
 
 #include "core/coro.h"
 
+#include <string.h>
+
 static _Thread_local loop_ctx_t *tl_ctx;
 
 void loop_ctx_set(loop_ctx_t *lc) { tl_ctx = lc; }
@@ -140,4 +142,47 @@ void loop_wake(loop_ctx_t *lc)
 {
     if (lc && atomic_load(&lc->wake_ready))
         uv_async_send(&lc->wake);
+}
+
+/* ---- end of turn ---- */
+
+static void turn_idle_cb(uv_idle_t *h) { (void)h; }
+
+static void turn_check_cb(uv_check_t *h)
+{
+    loop_ctx_t *lc = h->data;
+    int n = lc->turn_n;
+    struct {
+        void (*fn)(void *);
+        void *arg;
+    } run[sizeof lc->turn_fns / sizeof lc->turn_fns[0]];
+    memcpy(run, lc->turn_fns, (size_t)n * sizeof run[0]);
+    lc->turn_n = 0;
+    uv_check_stop(&lc->turn_check);
+    uv_idle_stop(&lc->turn_idle);
+    for (int i = 0; i < n; i++)
+        run[i].fn(run[i].arg); /* may schedule again */
+}
+
+int loop_at_turn_end(void (*fn)(void *), void *arg)
+{
+    loop_ctx_t *lc = tl_ctx;
+    if (!lc || !lc->loop)
+        return -1;
+    if (!lc->turn_ready) {
+        if (uv_check_init(lc->loop, &lc->turn_check) != 0 ||
+            uv_idle_init(lc->loop, &lc->turn_idle) != 0)
+            return -1;
+        lc->turn_check.data = lc->turn_idle.data = lc;
+        lc->turn_ready = true; /* active (keeping the loop alive) only while due */
+    }
+    if (lc->turn_n == (int)(sizeof lc->turn_fns / sizeof lc->turn_fns[0]))
+        return -1;
+    lc->turn_fns[lc->turn_n].fn = fn;
+    lc->turn_fns[lc->turn_n].arg = arg;
+    if (lc->turn_n++ == 0) {
+        uv_check_start(&lc->turn_check, turn_check_cb);
+        uv_idle_start(&lc->turn_idle, turn_idle_cb);
+    }
+    return 0;
 }

@@ -31,6 +31,16 @@ typedef struct loop_ctx {
     uv_timer_t wake_tick;
     _Atomic int wake_ready;
     struct loop_turn *wake_head, *wake_tail;
+    /* loop_at_turn_end: a check handle and an idle one (so the turn does
+     * not sleep in poll first), made on first use, closed with the loop */
+    uv_check_t turn_check;
+    uv_idle_t turn_idle;
+    bool turn_ready;
+    int turn_n;
+    struct {
+        void (*fn)(void *);
+        void *arg;
+    } turn_fns[8];
 } loop_ctx_t;
 
 void loop_ctx_set(loop_ctx_t *lc);
@@ -50,6 +60,12 @@ void loop_sleep(int ms);
  * (callers re-check what they wait for). false, at once, outside a
  * coroutine on a loop. */
 bool loop_wait_wake(void);
+/* The loop's own thread: runs fn(arg) once, after the I/O callbacks of
+ * the current turn (libuv's check phase; the loop does not sleep in poll
+ * before it). fn runs on the loop's stack and may schedule itself again
+ * (then it runs at the end of the next turn). 0, or -1 when this thread
+ * has no loop or too many are pending (fn will not run). */
+int loop_at_turn_end(void (*fn)(void *), void *arg);
 /* Any thread: resumes lc's loop_wait_wake() waiters. lc must have waited
  * before (its handle exists) and still be running. */
 void loop_wake(loop_ctx_t *lc);

@@ -162,7 +162,9 @@ static sq_conn_t *target(sq_conn_t *c) { return c->route ? c->route : c; }
 static void sq_conn_close(store_conn_t *base)
 {
     sq_conn_t *c = (sq_conn_t *)base;
-    if (c->locked) { /* closed inside a write transaction: undo it */
+    if (c->grouped) { /* closed inside a write transaction: undo it */
+        sq_group_leave(c, false);
+    } else if (c->locked) {
         sqlite3_exec(target(c)->db, "ROLLBACK", NULL, NULL, NULL);
         sq_write_unlock(c);
     }
@@ -384,30 +386,57 @@ static store_res_t *collect(sq_conn_t *c, sqlite3_stmt *st, int *rc)
     return r;
 }
 
+/* How a statement outside any transaction holds the write lock. */
+enum { SQ_UNLOCKED, SQ_LOCKED, SQ_GROUPED };
+
+/* Ends what prepare_on's lock began; returns out, or the group's error
+ * (a grouped write waits here for its COMMIT). */
+static int finish_locked(sq_conn_t *base, int locked, int out, apierr_t *err)
+{
+    if (locked == SQ_LOCKED) {
+        sq_write_unlock(base);
+    } else if (locked == SQ_GROUPED) {
+        int rc = sq_group_leave(base, out == 0);
+        if (out == 0 && rc != SQLITE_OK)
+            out = map_error(base, rc, "COMMIT", err);
+    }
+    return out;
+}
+
 /* sql prepared where base's statements run (*on). A write outside any
- * transaction takes the write lock first (*locked: the caller unlocks
- * base when done). NULL with err set on failure. */
+ * transaction takes the write lock first (*locked: the caller ends it
+ * with finish_locked), in a coroutine as a one-statement member of the
+ * group commit when group is true. NULL with err set on failure. */
 static cached_t *prepare_on(sq_conn_t *base, const char *sql, cached_t *tmp, sq_conn_t **on,
-                            bool *locked, apierr_t *err)
+                            int *locked, bool group, apierr_t *err)
 {
     sq_conn_t *c = target(base);
     int rc;
-    *locked = false;
+    *locked = SQ_UNLOCKED;
     cached_t *p = prepare(c, sql, tmp, &rc);
     if (p && needs_lock(c, p)) {
         release_stmt(p);
-        int got = sq_write_lock(base, err);
+        group = group && sq_group_capable(base);
+        int got = sq_write_lock(base, group, err);
         if (got < 0)
             return NULL;
-        *locked = got == 1;
+        *locked = got == 1 ? SQ_LOCKED : SQ_UNLOCKED;
+        if (got == 1 && group && base->route) {
+            if (sq_group_enter(base, &rc) < 0) {
+                map_error(base->route, rc, "BEGIN", err);
+                sq_write_unlock(base);
+                *locked = SQ_UNLOCKED;
+                return NULL;
+            }
+            *locked = SQ_GROUPED;
+        }
         c = target(base);
         p = prepare(c, sql, tmp, &rc);
     }
     if (!p) {
         map_error(c, rc, sql, err);
-        if (*locked)
-            sq_write_unlock(base);
-        *locked = false;
+        finish_locked(base, *locked, -1, err);
+        *locked = SQ_UNLOCKED;
         return NULL;
     }
     *on = c;
@@ -418,9 +447,9 @@ static int sq_query(store_conn_t *b, const char *sql, const store_arg_t *args, i
                     store_res_t **res, apierr_t *err)
 {
     sq_conn_t *base = (sq_conn_t *)b, *c = NULL;
-    bool locked;
+    int locked;
     cached_t tmp;
-    cached_t *p = prepare_on(base, sql, &tmp, &c, &locked, err);
+    cached_t *p = prepare_on(base, sql, &tmp, &c, &locked, true, err);
     if (!p)
         return -1;
     int rc = bind_args(p, args, nargs);
@@ -432,8 +461,10 @@ static int sq_query(store_conn_t *b, const char *sql, const store_arg_t *args, i
         r = NULL;
         out = map_error(c, rc, sql, err);
     }
-    if (locked)
-        sq_write_unlock(base);
+    if ((out = finish_locked(base, locked, out, err)) < 0) {
+        store_res_free(r);
+        r = NULL;
+    }
     if (res)
         *res = r;
     else
@@ -467,18 +498,17 @@ static int sq_each(store_conn_t *b, const char *sql, const store_arg_t *args, in
                    store_row_fn fn, void *ctx, apierr_t *err)
 {
     sq_conn_t *base = (sq_conn_t *)b, *c = NULL;
-    bool locked;
+    int locked;
     int rc;
     cached_t tmp;
-    cached_t *p = prepare_on(base, sql, &tmp, &c, &locked, err);
+    cached_t *p = prepare_on(base, sql, &tmp, &c, &locked, false, err);
     if (!p)
         return -1;
     sqlite3_stmt *st = p->stmt;
     int ncols = sqlite3_column_count(st);
     if (ncols > EACH_MAX_COLS) {
         release_stmt(p);
-        if (locked)
-            sq_write_unlock(base);
+        finish_locked(base, locked, -1, err);
         return apierr_set(err, 500, "internal", "too many columns for store_query_each");
     }
     char *names[EACH_MAX_COLS + 1], *vals[EACH_MAX_COLS + 1];
@@ -510,8 +540,7 @@ static int sq_each(store_conn_t *b, const char *sql, const store_arg_t *args, in
     release_stmt(p);
     if (rc != SQLITE_DONE && rc != SQLITE_OK)
         n = map_error(c, rc, sql, err);
-    if (locked)
-        sq_write_unlock(base);
+    finish_locked(base, locked, 0, err);
     return n;
 }
 
@@ -541,13 +570,24 @@ static int sq_begin(store_conn_t *base, bool write, apierr_t *err)
 {
     sq_conn_t *c = (sq_conn_t *)base;
     /* The lock first: waiting for it may let the loop run other requests. */
-    if (write && c->depth == 0 && sq_write_lock(c, err) < 0)
+    bool group = write && c->depth == 0 && sq_group_capable(c);
+    int got = write && c->depth == 0 ? sq_write_lock(c, group, err) : 0;
+    if (got < 0)
         return -1;
     if (c->depth++ > 0)
         return 0; /* nested: the outer transaction covers it (one opened while
                    * this coroutine waited included; its end unlocks) */
+    int rc;
+    if (got == 1 && group && c->route) { /* a member of the group commit */
+        if (sq_group_enter(c, &rc) == 0)
+            return 0;
+        c->depth--;
+        map_error(c->route, rc, "BEGIN", err);
+        sq_write_unlock(c);
+        return -1;
+    }
     sq_conn_t *t = target(c);
-    int rc = sqlite3_exec(t->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
+    rc = sqlite3_exec(t->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         c->depth--;
         map_error(t, rc, "BEGIN", err);
@@ -562,6 +602,10 @@ static int sq_commit(store_conn_t *base, apierr_t *err)
     sq_conn_t *c = (sq_conn_t *)base;
     if (c->depth == 0 || --c->depth > 0)
         return 0;
+    if (c->grouped) {
+        int rc = sq_group_leave(c, true);
+        return rc == SQLITE_OK ? 0 : map_error(c, rc, "COMMIT", err);
+    }
     sq_conn_t *t = target(c);
     int rc = sqlite3_exec(t->db, "COMMIT", NULL, NULL, NULL), out = 0;
     if (rc != SQLITE_OK) {
@@ -578,6 +622,10 @@ static void sq_rollback(store_conn_t *base)
     if (c->depth == 0)
         return;
     c->depth = 0;
+    if (c->grouped) {
+        sq_group_leave(c, false);
+        return;
+    }
     sqlite3_exec(target(c)->db, "ROLLBACK", NULL, NULL, NULL);
     sq_write_unlock(c);
 }
@@ -589,7 +637,7 @@ static int sq_script(store_conn_t *base, const char *sql, apierr_t *err)
     sq_conn_t *c = (sq_conn_t *)base;
     bool lock = !c->locked && c->depth == 0 && !c->streaming && !c->writer;
     if (lock) {
-        int got = sq_write_lock(c, err);
+        int got = sq_write_lock(c, false, err);
         if (got < 0)
             return -1;
         lock = got == 1;

@@ -10,6 +10,9 @@
  * checkpointed by a background thread (wal_autocheckpoint is off on the
  * writer), never inline on a loop. Other processes (CLI, `travloc
  * worker`) still meet the writer on SQLite's lock: the busy handler stays.
+ * A coroutine's write transaction is a savepoint in the writer's open
+ * group, committed at the end of the loop's turn (group commit; the
+ * coroutine waits for it in sq_commit).
  *
  * Ownership: the writer state hangs off store_t.drv_state; sq_close frees
  * it (stops the checkpointer, closes both of its connections).
@@ -46,6 +49,8 @@ struct store_conn {
                            * statements run (the writer, or NULL: itself) */
     bool locked;          /* holds the process write lock */
     bool writer;          /* this is the shared writer connection */
+    bool grouped;         /* its write transaction is a savepoint of the
+                           * writer's open group (sqlite_writer.c) */
     /* Scratch for collect(): cell text and offsets, kept between queries. */
     char *text;
     size_t text_cap;
@@ -60,6 +65,8 @@ typedef struct {
     uint64_t checkpoints;  /* background checkpoints run */
     uint64_t restarts;     /* of which finished under the write lock */
     uint64_t wal_frames;   /* WAL frames after the last commit on the writer */
+    uint64_t group_commits; /* group transactions ended */
+    uint64_t grouped;      /* member transactions committed in them */
 } sq_stats_t;
 
 /* sqlite.c */
@@ -71,10 +78,21 @@ int sq_writer_init(store_t *s);
 void sq_writer_free(store_t *s);
 /* Takes the process write lock for c (waits at most 5 s: 503 after) and
  * sets c->route to the writer when c has nothing open itself. A
- * coroutine waits by letting its loop turn. 1: taken by this call (the
- * caller unlocks); 0: c already held it (another coroutine of the loop
- * took it while this one waited: its transaction covers this); -1. */
-int sq_write_lock(sq_conn_t *c, apierr_t *err);
+ * coroutine waits by letting its loop turn. Unless group is true and the
+ * writes go to the writer, an open group is committed first (the caller
+ * writes outside it). 1: taken by this call (the caller unlocks); 0: c
+ * already held it (another coroutine of the loop took it while this one
+ * waited: its transaction covers this); -1. */
+int sq_write_lock(sq_conn_t *c, bool group, apierr_t *err);
+/* Group commit (see sqlite_writer.c). capable: c's caller is a coroutine
+ * on a loop, and grouping is on. enter (lock held, c->route the writer):
+ * opens the group if none is, then c's savepoint; 0, or -1 with the
+ * SQLite code in *rc. leave: releases (commit) or undoes c's savepoint
+ * and unlocks; after a release it waits for the group's COMMIT and
+ * returns its SQLite code (SQLITE_OK: committed). */
+bool sq_group_capable(const sq_conn_t *c);
+int sq_group_enter(sq_conn_t *c, int *rc);
+int sq_group_leave(sq_conn_t *c, bool commit);
 void sq_write_unlock(sq_conn_t *c);
 /* Called by the busy handler (counts). */
 void sq_note_busy(store_t *s);

@@ -34,6 +34,9 @@
  * TRAVLOC_SQLITE_CKPT_FRAMES / TRAVLOC_SQLITE_RESTART_FRAMES override the
  * two thresholds (tests).
  *
+ * Group commit (the end of this file): a coroutine's write transaction
+ * is a savepoint of one outer transaction the loop commits once per turn.
+ *
  * Ownership: sq_writer_t hangs off store_t.drv_state (sq_writer_init /
  * sq_writer_free); the writer connection and the checkpointer's own
  * connection are freed there.
@@ -77,11 +80,27 @@ typedef struct {
         int n;
     } wake[WAKE_SLOTS];
     _Atomic int nwaiting;
+    /* group commit (under lock): an outer transaction open on conn whose
+     * savepoints are the transactions of coroutines waiting for it */
+    bool group_on;        /* TRAVLOC_SQLITE_GROUP=0 turns it off */
+    bool group_open;
+    struct sq_gwait *gwait_head, *gwait_tail;
+    _Atomic uint64_t group_commits, grouped;
 } sq_writer_t;
+
+/* A coroutine waiting for the commit of the group its transaction joined;
+ * on its stack. rc: the COMMIT's SQLite code, once done is set. */
+typedef struct sq_gwait {
+    struct sq_gwait *next;
+    loop_ctx_t *lc;
+    int rc;
+    _Atomic bool done;
+} sq_gwait_t;
 
 static _Thread_local int tl_locked; /* write locks this thread holds */
 
 static void wake_waiters(sq_writer_t *w);
+static void group_finish(sq_writer_t *w, bool commit);
 
 int sq_writer_init(store_t *s)
 {
@@ -96,6 +115,8 @@ int sq_writer_init(store_t *s)
     w->ckpt_frames = v && atoi(v) > 0 ? atoi(v) : CKPT_FRAMES;
     v = getenv("TRAVLOC_SQLITE_RESTART_FRAMES");
     w->restart_frames = v && atoi(v) > 0 ? atoi(v) : RESTART_FRAMES;
+    v = getenv("TRAVLOC_SQLITE_GROUP");
+    w->group_on = !(v && strcmp(v, "0") == 0);
     s->drv_state = w;
     return 0;
 }
@@ -112,6 +133,9 @@ void sq_writer_free(store_t *s)
         pthread_mutex_unlock(&w->ck_mu);
         pthread_join(w->ck_thread, NULL);
     }
+    pthread_mutex_lock(&w->lock);
+    group_finish(w, true);
+    pthread_mutex_unlock(&w->lock);
     sq_conn_free(w->conn);
     pthread_cond_destroy(&w->ck_cv);
     pthread_mutex_destroy(&w->ck_mu);
@@ -139,6 +163,8 @@ void sq_stats(store_t *s, sq_stats_t *out)
     out->checkpoints = atomic_load(&w->checkpoints);
     out->restarts = atomic_load(&w->restarts);
     out->wal_frames = atomic_load(&w->wal_frames);
+    out->group_commits = atomic_load(&w->group_commits);
+    out->grouped = atomic_load(&w->grouped);
 }
 
 static long long wal_bytes(const store_t *s)
@@ -183,8 +209,9 @@ static void checkpoint(store_t *s, sq_writer_t *w, sqlite3 *db)
     /* Copy back what was appended meanwhile with no writer running: the
      * next write transaction then starts the WAL over. Past the hard
      * limit (readers kept it from restarting) also truncate it; readers
-     * are waited for by the busy timeout. */
+     * are waited for by the busy timeout. An open group commits first. */
     pthread_mutex_lock(&w->lock);
+    group_finish(w, true);
     rc = sqlite3_wal_checkpoint_v2(db, NULL,
                                    hard ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE,
                                    &logf, &done);
@@ -353,7 +380,7 @@ static int wait_lock(sq_writer_t *w)
     return pthread_mutex_timedlock(&w->lock, &dl) == 0 ? 0 : -1;
 }
 
-int sq_write_lock(sq_conn_t *c, apierr_t *err)
+int sq_write_lock(sq_conn_t *c, bool group, apierr_t *err)
 {
     sq_writer_t *w = c->store->drv_state;
     if (!w || c->writer || c->locked)
@@ -371,6 +398,8 @@ int sq_write_lock(sq_conn_t *c, apierr_t *err)
     /* A connection with a statement or transaction of its own open keeps
      * its writes (they must see its snapshot); it still holds the lock. */
     c->route = w->conn && !c->streaming && sqlite3_get_autocommit(c->db) ? w->conn : NULL;
+    if (!group || !c->route || !w->group_on)
+        group_finish(w, true); /* a write of its own: the writer must be idle */
     return 1;
 }
 
@@ -384,4 +413,138 @@ void sq_write_unlock(sq_conn_t *c)
     tl_locked--;
     pthread_mutex_unlock(&w->lock);
     wake_waiters(w);
+}
+
+/* ---- group commit ----
+ *
+ * A commit costs a WAL append of every page the transaction touched
+ * (~4 pages for a message) and the writer's BEGIN its WAL-index reads;
+ * concurrent transactions touch many of the same pages. So a coroutine's
+ * write transaction on a loop is a SAVEPOINT inside one outer
+ * transaction, the group: the first member opens it (BEGIN IMMEDIATE)
+ * and asks its loop to commit it at the end of the current turn, after
+ * the turn's other requests (of any loop) joined. A member releases its
+ * savepoint and the write lock, then waits for the group's COMMIT (its
+ * loop serves other sockets meanwhile); only then does its caller go on,
+ * so nothing is answered or published before it is committed, and other
+ * connections never see a member's writes before then. A member that
+ * rolls back undoes only its savepoint. Should SQLite roll the whole
+ * transaction back on an error (I/O, full disk), every member waiting
+ * gets the error. Anyone who takes the lock to write otherwise (a thread
+ * outside a coroutine, the checkpointer, a connection writing for itself)
+ * commits the open group first.
+ */
+
+static int exec_rc(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* Under lock: commits (or rolls back) the open group and tells its
+ * waiters. Their nodes vanish once told, so their loops are read first. */
+static void group_finish(sq_writer_t *w, bool commit)
+{
+    if (!w->group_open)
+        return;
+    sqlite3 *db = w->conn->db;
+    int rc = commit ? exec_rc(db, "COMMIT") : SQLITE_ABORT;
+    if (rc != SQLITE_OK && !sqlite3_get_autocommit(db))
+        exec_rc(db, "ROLLBACK");
+    w->group_open = false;
+    atomic_fetch_add_explicit(&w->group_commits, 1, memory_order_relaxed);
+    loop_ctx_t *to[WAKE_SLOTS];
+    int k = 0;
+    sq_gwait_t *g = w->gwait_head;
+    w->gwait_head = w->gwait_tail = NULL;
+    while (g) {
+        sq_gwait_t *next = g->next;
+        int i = 0;
+        while (i < k && to[i] != g->lc)
+            i++;
+        if (i == k && k < WAKE_SLOTS)
+            to[k++] = g->lc;
+        g->rc = rc;
+        atomic_store_explicit(&g->done, true, memory_order_release);
+        g = next;
+    }
+    for (int i = 0; i < k; i++)
+        loop_wake(to[i]); /* more loops than slots: their 1 ms tick */
+}
+
+/* The opener's loop, at the end of the turn: commit unless someone did.
+ * A lock held elsewhere (the checkpointer's 2-4 ms finish) is not waited
+ * for here: next turn. */
+static void group_turn_end(void *arg)
+{
+    sq_writer_t *w = arg;
+    if (pthread_mutex_trylock(&w->lock) != 0) {
+        if (loop_at_turn_end(group_turn_end, w) == 0)
+            return;
+        pthread_mutex_lock(&w->lock);
+    }
+    group_finish(w, true);
+    pthread_mutex_unlock(&w->lock);
+    wake_waiters(w);
+}
+
+bool sq_group_capable(const sq_conn_t *c)
+{
+    const sq_writer_t *w = c->store->drv_state;
+    loop_ctx_t *lc = loop_ctx_get();
+    return w && w->group_on && !c->writer && coro_current() && lc && lc->loop;
+}
+
+int sq_group_enter(sq_conn_t *c, int *rc)
+{
+    sq_writer_t *w = c->store->drv_state;
+    sqlite3 *db = w->conn->db;
+    if (!w->group_open) {
+        if ((*rc = exec_rc(db, "BEGIN IMMEDIATE")) != SQLITE_OK)
+            return -1;
+        if (loop_at_turn_end(group_turn_end, w) < 0) {
+            exec_rc(db, "ROLLBACK");
+            *rc = SQLITE_NOMEM;
+            return -1;
+        }
+        w->group_open = true;
+    }
+    if ((*rc = exec_rc(db, "SAVEPOINT sq_member")) != SQLITE_OK)
+        return -1;
+    c->grouped = true;
+    return 0;
+}
+
+int sq_group_leave(sq_conn_t *c, bool commit)
+{
+    sq_writer_t *w = c->store->drv_state;
+    sqlite3 *db = w->conn->db;
+    int rc = SQLITE_OK;
+    c->grouped = false;
+    if (commit && (rc = exec_rc(db, "RELEASE sq_member")) == SQLITE_OK) {
+        atomic_fetch_add_explicit(&w->grouped, 1, memory_order_relaxed);
+        sq_gwait_t g = {.lc = loop_ctx_get()};
+        if (w->gwait_tail)
+            w->gwait_tail->next = &g;
+        else
+            w->gwait_head = &g;
+        w->gwait_tail = &g;
+        sq_write_unlock(c);
+        while (!atomic_load_explicit(&g.done, memory_order_acquire)) {
+            if (!loop_wait_wake()) { /* cannot wait here: commit it now */
+                pthread_mutex_lock(&w->lock);
+                group_finish(w, true);
+                pthread_mutex_unlock(&w->lock);
+                wake_waiters(w);
+            }
+        }
+        return g.rc;
+    }
+    if (!sqlite3_get_autocommit(db)) {
+        exec_rc(db, "ROLLBACK TO sq_member");
+        exec_rc(db, "RELEASE sq_member");
+    }
+    if (sqlite3_get_autocommit(db)) /* SQLite undid the whole group */
+        group_finish(w, false);
+    sq_write_unlock(c);
+    return commit ? rc : SQLITE_OK;
 }

@@ -1,0 +1,343 @@
+/*
+ * test_store_group.c - group commit of the SQLite driver
+ * (src/store/sqlite_writer.c): write transactions of coroutines on a loop
+ * become savepoints of one outer transaction committed at the end of the
+ * loop's turn.
+ *
+ * Shown here: twenty transactions started in one turn commit as one group
+ * and each caller returns only after that COMMIT (nothing is visible to
+ * another connection before it); a member that fails (a unique key) or
+ * rolls back loses only its own writes; a writer outside a coroutine
+ * commits an open group first; two loops writing read-modify-write
+ * counters at once lose no update; TRAVLOC_SQLITE_GROUP=0 turns it off.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/coro.h"
+#include "core/loopctx.h"
+#include "store/sqlite_int.h"
+
+#define MEMBERS 20
+
+typedef struct {
+    config_t cfg;
+    store_t *s;
+    char dir[64];
+} fx_t;
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/travloc-test-group-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    f->cfg.data_dir = f->dir;
+    char err[256];
+    assert_int_equal(store_open(&f->s, &f->cfg, err, sizeof err), 0);
+    store_conn_t *c = store_conn_open(f->s, NULL);
+    apierr_t e = {0};
+    assert_int_equal(store_exec(c, "CREATE TABLE t (id INTEGER PRIMARY KEY, who INTEGER)", NULL,
+                                0, &e), 0);
+    assert_int_equal(store_exec(c, "CREATE TABLE n (k INTEGER PRIMARY KEY, v INTEGER)", NULL, 0,
+                                &e), 0);
+    assert_int_equal(store_exec(c, "INSERT INTO n VALUES (1, 0)", NULL, 0, &e), 0);
+    store_conn_close(c);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    store_close(f->s);
+    const char *sfx[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/travloc.db%s", f->dir, sfx[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static int64_t one_int(store_conn_t *c, const char *sql)
+{
+    apierr_t e = {0};
+    store_res_t *r = NULL;
+    assert_int_equal(store_query(c, sql, NULL, 0, &r, &e), 0);
+    int64_t v = store_int(r, 0, 0);
+    store_res_free(r);
+    return v;
+}
+
+/* One loop on this thread, its connection, coroutines writing on it; a
+ * timer keeps the loop alive (as a server's listener does) until *done
+ * counts `want` finished coroutines. */
+typedef struct {
+    uv_loop_t loop;
+    loop_ctx_t lc;
+    uv_timer_t keep;
+    int *done, want;
+} lp_t;
+
+static void keep_cb(uv_timer_t *t)
+{
+    lp_t *l = t->data;
+    if (*l->done >= l->want)
+        uv_timer_stop(t);
+}
+
+/* Runs the loop until want coroutines counted themselves in *done. */
+static void lp_run(lp_t *l, int *done, int want)
+{
+    l->done = done;
+    l->want = want;
+    uv_timer_init(&l->loop, &l->keep);
+    l->keep.data = l;
+    uv_timer_start(&l->keep, keep_cb, 1, 1);
+    uv_run(&l->loop, UV_RUN_DEFAULT);
+}
+
+static void lp_init(lp_t *l, store_t *s)
+{
+    memset(l, 0, sizeof *l);
+    uv_loop_init(&l->loop);
+    l->lc.loop = &l->loop;
+    l->lc.db = store_conn_open(s, &l->loop);
+    loop_ctx_set(&l->lc);
+}
+
+static void close_cb(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void lp_fini(lp_t *l)
+{
+    store_conn_close(l->lc.db);
+    uv_walk(&l->loop, close_cb, NULL);
+    uv_run(&l->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&l->loop);
+    loop_ctx_set(NULL);
+}
+
+/* A member: insert row `id` (who = k), or roll back when k < 0. */
+typedef struct {
+    int id, who;
+    int rc, status;
+    bool done;
+} member_t;
+
+static int g_finished; /* members finished on this thread's loop */
+
+static void member_run(void *arg)
+{
+    member_t *m = arg;
+    store_conn_t *db = loop_ctx_get()->db;
+    apierr_t e = {0};
+    store_arg_t a[] = {ARG_INT(m->id), ARG_INT(m->who)};
+    m->rc = store_begin(db, true, &e);
+    if (m->rc == 0)
+        m->rc = store_exec(db, "INSERT INTO t (id, who) VALUES ($1, $2)", a, 2, &e);
+    if (m->rc == 0 && m->who < 0) {
+        store_rollback(db);
+    } else if (m->rc == 0) {
+        m->rc = store_commit(db, &e);
+    } else {
+        store_rollback(db);
+    }
+    m->status = e.status;
+    apierr_clear(&e);
+    m->done = true;
+    g_finished++;
+}
+
+static void start_members(member_t *m, int n)
+{
+    g_finished = 0;
+    for (int i = 0; i < n; i++) {
+        coro_t *co = coro_spawn(member_run, NULL, &m[i]);
+        assert_non_null(co);
+        coro_resume(co); /* runs up to its wait for the group's COMMIT */
+    }
+}
+
+static void test_one_group(void **state)
+{
+    fx_t *f = *state;
+    lp_t l;
+    lp_init(&l, f->s);
+    store_conn_t *other = store_conn_open(f->s, NULL);
+    sq_stats_t st0, st1;
+    sq_stats(f->s, &st0);
+    member_t m[MEMBERS] = {0};
+    for (int i = 0; i < MEMBERS; i++)
+        m[i] = (member_t){.id = 100 + i, .who = 1};
+    m[5].id = 100;  /* the same key as m[0]: 409, only for it */
+    m[7].who = -1;  /* rolls back */
+    start_members(m, MEMBERS);
+    for (int i = 0; i < MEMBERS; i++) /* failures answer at once, the rest wait */
+        assert_int_equal(m[i].done, i == 5 || i == 7);
+    assert_int_equal(m[5].rc, -1);
+    assert_int_equal(m[5].status, 409);
+    /* Not committed yet: another connection sees nothing. */
+    assert_int_equal(one_int(other, "SELECT COUNT(*) FROM t"), 0);
+    lp_run(&l, &g_finished, MEMBERS);
+    for (int i = 0; i < MEMBERS; i++) {
+        assert_true(m[i].done);
+        if (i != 5)
+            assert_int_equal(m[i].rc, 0);
+    }
+    assert_int_equal(one_int(other, "SELECT COUNT(*) FROM t"), MEMBERS - 2);
+    assert_int_equal(one_int(other, "SELECT COUNT(*) FROM t WHERE who < 0"), 0);
+    sq_stats(f->s, &st1);
+    assert_int_equal(st1.group_commits - st0.group_commits, 1);
+    assert_int_equal(st1.grouped - st0.grouped, MEMBERS - 2);
+    store_conn_close(other);
+    lp_fini(&l);
+}
+
+/* A write outside a coroutine (the loop's own stack here) commits the open
+ * group before its own statement; the members then return committed. */
+static void test_outside_writer_flushes(void **state)
+{
+    fx_t *f = *state;
+    lp_t l;
+    lp_init(&l, f->s);
+    store_conn_t *other = store_conn_open(f->s, NULL);
+    member_t m[3] = {{.id = 1, .who = 2}, {.id = 2, .who = 2}, {.id = 3, .who = 2}};
+    start_members(m, 3);
+    assert_int_equal(one_int(other, "SELECT COUNT(*) FROM t"), 0);
+    apierr_t e = {0};
+    assert_int_equal(store_exec(l.lc.db, "UPDATE n SET v = 42 WHERE k = 1", NULL, 0, &e), 0);
+    assert_int_equal(one_int(other, "SELECT COUNT(*) FROM t"), 3); /* the group committed */
+    assert_int_equal(one_int(other, "SELECT v FROM n WHERE k = 1"), 42);
+    lp_run(&l, &g_finished, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_true(m[i].done);
+        assert_int_equal(m[i].rc, 0);
+    }
+    store_conn_close(other);
+    lp_fini(&l);
+}
+
+/* Read-modify-write of one counter from coroutines on two loops at once;
+ * each transaction also inserts a row. */
+#define PER_LOOP 600
+#define LANES 8
+
+typedef struct {
+    store_t *s;
+    int who, failures, left, lanes_done;
+} loop_job_t;
+
+static void counter_lane(void *arg)
+{
+    loop_job_t *j = arg;
+    store_conn_t *db = loop_ctx_get()->db;
+    while (j->left > 0) {
+        j->left--;
+        apierr_t e = {0};
+        store_res_t *r = NULL;
+        store_arg_t a[] = {ARG_INT(j->who)};
+        if (store_begin(db, true, &e) < 0 ||
+            store_exec(db, "INSERT INTO t (who) VALUES ($1)", a, 1, &e) < 0 ||
+            store_query(db, "SELECT v FROM n WHERE k = 1", NULL, 0, &r, &e) < 0) {
+            store_rollback(db);
+            j->failures++;
+            continue;
+        }
+        store_arg_t u[] = {ARG_INT(store_int(r, 0, 0) + 1)};
+        store_res_free(r);
+        if (store_exec(db, "UPDATE n SET v = $1 WHERE k = 1", u, 1, &e) < 0 ||
+            store_commit(db, &e) < 0) {
+            store_rollback(db);
+            j->failures++;
+        }
+        apierr_clear(&e);
+    }
+    j->lanes_done++;
+}
+
+static void *loop_main(void *arg)
+{
+    loop_job_t *j = arg;
+    lp_t l;
+    lp_init(&l, j->s);
+    j->left = PER_LOOP;
+    for (int i = 0; i < LANES; i++)
+        coro_resume(coro_spawn(counter_lane, NULL, j));
+    lp_run(&l, &j->lanes_done, LANES);
+    lp_fini(&l);
+    coro_thread_cleanup();
+    return NULL;
+}
+
+static void test_two_loops(void **state)
+{
+    fx_t *f = *state;
+    sq_stats_t st0, st1;
+    sq_stats(f->s, &st0);
+    pthread_t th[2];
+    loop_job_t j[2] = {{.s = f->s, .who = 1}, {.s = f->s, .who = 2}};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, loop_main, &j[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(j[0].failures, 0);
+    assert_int_equal(j[1].failures, 0);
+    store_conn_t *c = store_conn_open(f->s, NULL);
+    assert_int_equal(one_int(c, "SELECT COUNT(*) FROM t"), 2 * PER_LOOP);
+    assert_int_equal(one_int(c, "SELECT v FROM n WHERE k = 1"), 2 * PER_LOOP); /* no lost update */
+    store_conn_close(c);
+    sq_stats(f->s, &st1);
+    assert_int_equal(st1.grouped - st0.grouped, 2 * PER_LOOP);
+    assert_true(st1.group_commits - st0.group_commits < 2 * PER_LOOP); /* they did group */
+}
+
+static void test_off(void **state)
+{
+    fx_t *f = *state;
+    lp_t l;
+    lp_init(&l, f->s);
+    member_t m[3] = {{.id = 1, .who = 3}, {.id = 2, .who = 3}, {.id = 3, .who = 3}};
+    start_members(m, 3);
+    for (int i = 0; i < 3; i++) { /* each committed on its own, no wait */
+        assert_true(m[i].done);
+        assert_int_equal(m[i].rc, 0);
+    }
+    sq_stats_t st;
+    sq_stats(f->s, &st);
+    assert_int_equal(st.group_commits, 0);
+    lp_fini(&l);
+}
+
+static int setup_off(void **state)
+{
+    setenv("TRAVLOC_SQLITE_GROUP", "0", 1);
+    int rc = setup(state);
+    unsetenv("TRAVLOC_SQLITE_GROUP");
+    return rc;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_one_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outside_writer_flushes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_loops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_off, setup_off, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
