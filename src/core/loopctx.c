@@ -138,6 +138,14 @@ bool loop_wait_wake(void)
     return true;
 }
 
+void loop_wake_now(loop_ctx_t *lc)
+{
+    if (lc && lc == tl_ctx && !coro_current() && lc->wake_head)
+        wake_all(lc);
+    else
+        loop_wake(lc);
+}
+
 void loop_wake(loop_ctx_t *lc)
 {
     if (lc && atomic_load(&lc->wake_ready))

@@ -25,6 +25,10 @@ typedef struct loop_ctx {
     struct store_conn *db;       /* this thread's database handle */
     struct http_metrics *metrics;
     struct server *server;
+    /* SQLite write transactions of this loop's coroutines may be grouped
+     * into one commit per turn (store/sqlite_writer.c); the HTTP loops set
+     * it, the job worker's loop (which batches its own writes) does not */
+    bool group_commit;
     /* loop_wait_wake: an async handle other threads signal, a 1 ms tick
      * while anyone waits (made on first use, closed with the loop) */
     uv_async_t wake;
@@ -69,5 +73,9 @@ int loop_at_turn_end(void (*fn)(void *), void *arg);
 /* Any thread: resumes lc's loop_wait_wake() waiters. lc must have waited
  * before (its handle exists) and still be running. */
 void loop_wake(loop_ctx_t *lc);
+/* loop_wake, but when lc is the calling thread's loop and the caller is on
+ * the loop's own stack (not in a coroutine, holding nothing the waiters
+ * need), the waiters resume right here instead of at the next turn. */
+void loop_wake_now(loop_ctx_t *lc);
 
 #endif

@@ -515,6 +515,7 @@ static int loop_init(loop_t *lp, int index, int fd)
 {
     lp->ctx.loop = &lp->uv;
     lp->ctx.index = index;
+    lp->ctx.group_commit = true; /* many requests per turn (not the worker's batching loop) */
     lp->ctx.server = NULL;
     lp->ctx.metrics = metrics_new(S.nroutes);
     lp->listen_fd = fd;

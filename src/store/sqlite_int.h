@@ -85,7 +85,7 @@ void sq_writer_free(store_t *s);
  * waited: its transaction covers this); -1. */
 int sq_write_lock(sq_conn_t *c, bool group, apierr_t *err);
 /* Group commit (see sqlite_writer.c). capable: c's caller is a coroutine
- * on a loop, and grouping is on. enter (lock held, c->route the writer):
+ * on a loop that groups (loop_ctx_t.group_commit), and grouping is on. enter (lock held, c->route the writer):
  * opens the group if none is, then c's savepoint; 0, or -1 with the
  * SQLite code in *rc. leave: releases (commit) or undoes c's savepoint
  * and unlocks; after a release it waits for the group's COMMIT and

@@ -440,9 +440,27 @@ static int exec_rc(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
+/* The loops whose coroutines waited for a group: woken once the lock is
+ * released (the caller's own loop at once when it may). */
+typedef struct {
+    loop_ctx_t *lc[WAKE_SLOTS];
+    int n;
+} wake_set_t;
+
+static void wake_set(const wake_set_t *ws, bool here_now)
+{
+    for (int i = 0; i < ws->n; i++) {
+        if (here_now)
+            loop_wake_now(ws->lc[i]);
+        else
+            loop_wake(ws->lc[i]); /* more loops than slots: their 1 ms tick */
+    }
+}
+
 /* Under lock: commits (or rolls back) the open group and tells its
- * waiters. Their nodes vanish once told, so their loops are read first. */
-static void group_finish(sq_writer_t *w, bool commit)
+ * waiters; their loops go to ws, to be woken once the lock is released.
+ * Their nodes vanish once told, so their loops are read first. */
+static void group_finish_to(sq_writer_t *w, bool commit, wake_set_t *ws)
 {
     if (!w->group_open)
         return;
@@ -452,23 +470,26 @@ static void group_finish(sq_writer_t *w, bool commit)
         exec_rc(db, "ROLLBACK");
     w->group_open = false;
     atomic_fetch_add_explicit(&w->group_commits, 1, memory_order_relaxed);
-    loop_ctx_t *to[WAKE_SLOTS];
-    int k = 0;
     sq_gwait_t *g = w->gwait_head;
     w->gwait_head = w->gwait_tail = NULL;
     while (g) {
         sq_gwait_t *next = g->next;
         int i = 0;
-        while (i < k && to[i] != g->lc)
+        while (i < ws->n && ws->lc[i] != g->lc)
             i++;
-        if (i == k && k < WAKE_SLOTS)
-            to[k++] = g->lc;
+        if (i == ws->n && ws->n < WAKE_SLOTS)
+            ws->lc[ws->n++] = g->lc;
         g->rc = rc;
         atomic_store_explicit(&g->done, true, memory_order_release);
         g = next;
     }
-    for (int i = 0; i < k; i++)
-        loop_wake(to[i]); /* more loops than slots: their 1 ms tick */
+}
+
+static void group_finish(sq_writer_t *w, bool commit)
+{
+    wake_set_t ws = {.n = 0};
+    group_finish_to(w, commit, &ws);
+    wake_set(&ws, false);
 }
 
 /* The opener's loop, at the end of the turn: commit unless someone did.
@@ -482,16 +503,19 @@ static void group_turn_end(void *arg)
             return;
         pthread_mutex_lock(&w->lock);
     }
-    group_finish(w, true);
+    wake_set_t ws = {.n = 0};
+    group_finish_to(w, true, &ws);
     pthread_mutex_unlock(&w->lock);
     wake_waiters(w);
+    wake_set(&ws, true); /* this loop's members resume in this turn */
 }
 
 bool sq_group_capable(const sq_conn_t *c)
 {
     const sq_writer_t *w = c->store->drv_state;
     loop_ctx_t *lc = loop_ctx_get();
-    return w && w->group_on && !c->writer && coro_current() && lc && lc->loop;
+    return w && w->group_on && !c->writer && coro_current() && lc && lc->loop &&
+           lc->group_commit;
 }
 
 int sq_group_enter(sq_conn_t *c, int *rc)

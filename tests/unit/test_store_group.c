@@ -112,6 +112,7 @@ static void lp_init(lp_t *l, store_t *s)
     memset(l, 0, sizeof *l);
     uv_loop_init(&l->loop);
     l->lc.loop = &l->loop;
+    l->lc.group_commit = true;
     l->lc.db = store_conn_open(s, &l->loop);
     loop_ctx_set(&l->lc);
 }
