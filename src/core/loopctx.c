@@ -184,6 +184,9 @@ int loop_at_turn_end(void (*fn)(void *), void *arg)
         lc->turn_check.data = lc->turn_idle.data = lc;
         lc->turn_ready = true; /* active (keeping the loop alive) only while due */
     }
+    for (int i = 0; i < lc->turn_n; i++)
+        if (lc->turn_fns[i].fn == fn && lc->turn_fns[i].arg == arg)
+            return 0; /* already due */
     if (lc->turn_n == (int)(sizeof lc->turn_fns / sizeof lc->turn_fns[0]))
         return -1;
     lc->turn_fns[lc->turn_n].fn = fn;

@@ -66,7 +66,8 @@ void loop_sleep(int ms);
 bool loop_wait_wake(void);
 /* The loop's own thread: runs fn(arg) once, after the I/O callbacks of
  * the current turn (libuv's check phase; the loop does not sleep in poll
- * before it). fn runs on the loop's stack and may schedule itself again
+ * before it); asking again for the same fn and arg before then changes
+ * nothing. fn runs on the loop's stack and may schedule itself again
  * (then it runs at the end of the next turn). 0, or -1 when this thread
  * has no loop or too many are pending (fn will not run). */
 int loop_at_turn_end(void (*fn)(void *), void *arg);

@@ -421,11 +421,12 @@ void sq_write_unlock(sq_conn_t *c)
  * (~4 pages for a message) and the writer's BEGIN its WAL-index reads;
  * concurrent transactions touch many of the same pages. So a coroutine's
  * write transaction on a loop is a SAVEPOINT inside one outer
- * transaction, the group: the first member opens it (BEGIN IMMEDIATE)
- * and asks its loop to commit it at the end of the current turn, after
- * the turn's other requests (of any loop) joined. A member releases its
- * savepoint and the write lock, then waits for the group's COMMIT (its
- * loop serves other sockets meanwhile); only then does its caller go on,
+ * transaction, the group: the first member opens it (BEGIN IMMEDIATE),
+ * and the first loop with a member to reach the end of its current turn
+ * commits it, with the members every loop added meanwhile. A member
+ * releases its savepoint and the write lock, then waits for the group's
+ * COMMIT (its loop serves other sockets meanwhile); only then does its
+ * caller go on,
  * so nothing is answered or published before it is committed, and other
  * connections never see a member's writes before then. A member that
  * rolls back undoes only its savepoint. Should SQLite roll the whole
@@ -522,14 +523,16 @@ int sq_group_enter(sq_conn_t *c, int *rc)
 {
     sq_writer_t *w = c->store->drv_state;
     sqlite3 *db = w->conn->db;
+    /* Every loop with a member commits the open group at the end of its
+     * own turn (the first to get there does): a member never waits for a
+     * long turn of another loop. Once per turn per loop. */
+    if (loop_at_turn_end(group_turn_end, w) < 0) {
+        *rc = SQLITE_NOMEM; /* not seen: 8 slots, the writer uses one */
+        return -1;
+    }
     if (!w->group_open) {
         if ((*rc = exec_rc(db, "BEGIN IMMEDIATE")) != SQLITE_OK)
             return -1;
-        if (loop_at_turn_end(group_turn_end, w) < 0) {
-            exec_rc(db, "ROLLBACK");
-            *rc = SQLITE_NOMEM;
-            return -1;
-        }
         w->group_open = true;
     }
     if ((*rc = exec_rc(db, "SAVEPOINT sq_member")) != SQLITE_OK)

@@ -7,7 +7,8 @@
  * Shown here: twenty transactions started in one turn commit as one group
  * and each caller returns only after that COMMIT (nothing is visible to
  * another connection before it); a member that fails (a unique key) or
- * rolls back loses only its own writes; a writer outside a coroutine
+ * rolls back loses only its own writes; a member of another loop is
+ * committed by its own loop's turn end, not the opener's; a writer outside a coroutine
  * commits an open group first; two loops writing read-modify-write
  * counters at once lose no update; TRAVLOC_SQLITE_GROUP=0 turns it off.
  */
@@ -17,9 +18,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/coro.h"
@@ -79,6 +82,8 @@ static int64_t one_int(store_conn_t *c, const char *sql)
     return v;
 }
 
+static _Thread_local int g_finished; /* members finished on this thread's loop */
+
 /* One loop on this thread, its connection, coroutines writing on it; a
  * timer keeps the loop alive (as a server's listener does) until *done
  * counts `want` finished coroutines. */
@@ -115,6 +120,7 @@ static void lp_init(lp_t *l, store_t *s)
     l->lc.group_commit = true;
     l->lc.db = store_conn_open(s, &l->loop);
     loop_ctx_set(&l->lc);
+    g_finished = 0;
 }
 
 static void close_cb(uv_handle_t *h, void *arg)
@@ -140,7 +146,6 @@ typedef struct {
     bool done;
 } member_t;
 
-static int g_finished; /* members finished on this thread's loop */
 
 static void member_run(void *arg)
 {
@@ -166,7 +171,6 @@ static void member_run(void *arg)
 
 static void start_members(member_t *m, int n)
 {
-    g_finished = 0;
     for (int i = 0; i < n; i++) {
         coro_t *co = coro_spawn(member_run, NULL, &m[i]);
         assert_non_null(co);
@@ -230,6 +234,84 @@ static void test_outside_writer_flushes(void **state)
         assert_int_equal(m[i].rc, 0);
     }
     store_conn_close(other);
+    lp_fini(&l);
+}
+
+/* Twenty groups opened and committed within one turn of a loop (a write
+ * outside a coroutine commits each): the loop's end-of-turn commit is due
+ * once, not once per group (its 8 slots would run out: BEGIN refused). */
+static void test_many_groups_one_turn(void **state)
+{
+    fx_t *f = *state;
+    lp_t l;
+    lp_init(&l, f->s);
+    member_t m[MEMBERS] = {0};
+    int started = 0;
+    for (int i = 0; i < MEMBERS; i++) {
+        m[i] = (member_t){.id = 500 + i, .who = 5};
+        start_members(&m[i], 1);
+        started++;
+        apierr_t e = {0};
+        assert_int_equal(store_exec(l.lc.db, "UPDATE n SET v = v + 1 WHERE k = 1", NULL, 0, &e),
+                         0);
+    }
+    lp_run(&l, &g_finished, started);
+    for (int i = 0; i < MEMBERS; i++) {
+        assert_true(m[i].done);
+        assert_int_equal(m[i].rc, 0);
+    }
+    assert_int_equal(one_int(l.lc.db, "SELECT COUNT(*) FROM t WHERE who = 5"), MEMBERS);
+    lp_fini(&l);
+}
+
+/* A member on loop B does not wait for the turn of loop A, whose member
+ * opened the group: B's own turn end commits both. Loop A does not run
+ * at all until B's member is back (a semaphore, not a timing). */
+typedef struct {
+    store_t *s;
+    sem_t back;
+    member_t m;
+} other_t;
+
+static void *other_loop(void *arg)
+{
+    other_t *o = arg;
+    lp_t l;
+    lp_init(&l, o->s);
+    start_members(&o->m, 1);
+    lp_run(&l, &g_finished, 1);
+    sem_post(&o->back);
+    lp_fini(&l);
+    coro_thread_cleanup();
+    return NULL;
+}
+
+static void test_other_loop_commits(void **state)
+{
+    fx_t *f = *state;
+    lp_t l;
+    lp_init(&l, f->s);
+    member_t ma = {.id = 1, .who = 4};
+    start_members(&ma, 1); /* opens the group; this loop's turn never ends */
+    other_t o = {.s = f->s, .m = {.id = 2, .who = 4}};
+    sem_init(&o.back, 0, 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, other_loop, &o), 0);
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += 30; /* a hang detector only */
+    assert_int_equal(sem_timedwait(&o.back, &dl), 0);
+    pthread_join(th, NULL);
+    assert_true(o.m.done);
+    assert_int_equal(o.m.rc, 0);
+    assert_false(ma.done); /* committed, but its loop has not resumed it yet */
+    store_conn_t *other = store_conn_open(f->s, NULL);
+    assert_int_equal(one_int(other, "SELECT COUNT(*) FROM t WHERE who = 4"), 2);
+    store_conn_close(other);
+    lp_run(&l, &g_finished, 1);
+    assert_true(ma.done);
+    assert_int_equal(ma.rc, 0);
+    sem_destroy(&o.back);
     lp_fini(&l);
 }
 
@@ -337,6 +419,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_one_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outside_writer_flushes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_groups_one_turn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_loop_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_loops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_off, setup_off, teardown),
     };
