@@ -88,8 +88,10 @@ int sq_write_lock(sq_conn_t *c, bool group, apierr_t *err);
  * on a loop that groups (loop_ctx_t.group_commit), and grouping is on. enter (lock held, c->route the writer):
  * opens the group if none is, then c's savepoint; 0, or -1 with the
  * SQLite code in *rc. leave: releases (commit) or undoes c's savepoint
- * and unlocks; after a release it waits for the group's COMMIT and
- * returns its SQLite code (SQLITE_OK: committed). */
+ * and unlocks; then waits for the group's COMMIT (after an undo only when
+ * other members wait for it: what c conflicted with is committed when
+ * its caller reads it) and returns the COMMIT's SQLite code (SQLITE_OK:
+ * committed; after an undo SQLITE_OK, or the release's error). */
 bool sq_group_capable(const sq_conn_t *c);
 int sq_group_enter(sq_conn_t *c, int *rc);
 int sq_group_leave(sq_conn_t *c, bool commit);

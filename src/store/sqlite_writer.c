@@ -541,6 +541,28 @@ int sq_group_enter(sq_conn_t *c, int *rc)
     return 0;
 }
 
+/* Under lock, c's savepoint ended: waits (lock released) for the open
+ * group's COMMIT; its SQLite code. */
+static int group_wait(sq_writer_t *w, sq_conn_t *c)
+{
+    sq_gwait_t g = {.lc = loop_ctx_get()};
+    if (w->gwait_tail)
+        w->gwait_tail->next = &g;
+    else
+        w->gwait_head = &g;
+    w->gwait_tail = &g;
+    sq_write_unlock(c);
+    while (!atomic_load_explicit(&g.done, memory_order_acquire)) {
+        if (!loop_wait_wake()) { /* cannot wait here: commit it now */
+            pthread_mutex_lock(&w->lock);
+            group_finish(w, true);
+            pthread_mutex_unlock(&w->lock);
+            wake_waiters(w);
+        }
+    }
+    return g.rc;
+}
+
 int sq_group_leave(sq_conn_t *c, bool commit)
 {
     sq_writer_t *w = c->store->drv_state;
@@ -549,29 +571,20 @@ int sq_group_leave(sq_conn_t *c, bool commit)
     c->grouped = false;
     if (commit && (rc = exec_rc(db, "RELEASE sq_member")) == SQLITE_OK) {
         atomic_fetch_add_explicit(&w->grouped, 1, memory_order_relaxed);
-        sq_gwait_t g = {.lc = loop_ctx_get()};
-        if (w->gwait_tail)
-            w->gwait_tail->next = &g;
-        else
-            w->gwait_head = &g;
-        w->gwait_tail = &g;
-        sq_write_unlock(c);
-        while (!atomic_load_explicit(&g.done, memory_order_acquire)) {
-            if (!loop_wait_wake()) { /* cannot wait here: commit it now */
-                pthread_mutex_lock(&w->lock);
-                group_finish(w, true);
-                pthread_mutex_unlock(&w->lock);
-                wake_waiters(w);
-            }
-        }
-        return g.rc;
+        return group_wait(w, c);
     }
     if (!sqlite3_get_autocommit(db)) {
         exec_rc(db, "ROLLBACK TO sq_member");
         exec_rc(db, "RELEASE sq_member");
     }
-    if (sqlite3_get_autocommit(db)) /* SQLite undid the whole group */
+    if (sqlite3_get_autocommit(db)) { /* SQLite undid the whole group */
         group_finish(w, false);
+    } else if (w->gwait_head) {
+        /* What this member ran into (a unique key another member took) is
+         * committed when its caller looks for it, as without groups. */
+        group_wait(w, c);
+        return commit ? rc : SQLITE_OK;
+    }
     sq_write_unlock(c);
     return commit ? rc : SQLITE_OK;
 }
