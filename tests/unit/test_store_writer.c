@@ -21,60 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/sqlite_int.h"
+#include "sqlite_fixture.h"
 
 #define PER_THREAD 1500
-
-typedef struct {
-    config_t cfg;
-    store_t *s;
-    char dir[64];
-} fx_t;
-
-static int setup(void **state)
-{
-    fx_t *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/travloc-test-writer-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    f->cfg.data_dir = f->dir;
-    char err[256];
-    assert_int_equal(store_open(&f->s, &f->cfg, err, sizeof err), 0);
-    store_conn_t *c = store_conn_open(f->s, NULL);
-    apierr_t e = {0};
-    assert_int_equal(store_exec(c, "CREATE TABLE t (id INTEGER PRIMARY KEY, who INTEGER, "
-                                   "pad TEXT)", NULL, 0, &e), 0);
-    assert_int_equal(store_exec(c, "CREATE TABLE n (k INTEGER PRIMARY KEY, v INTEGER)", NULL, 0,
-                                &e), 0);
-    assert_int_equal(store_exec(c, "INSERT INTO n VALUES (1, 0)", NULL, 0, &e), 0);
-    store_conn_close(c);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx_t *f = *state;
-    store_close(f->s);
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char p[128];
-        snprintf(p, sizeof p, "%s/travloc.db%s", f->dir, sfx[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static int64_t one_int(store_conn_t *c, const char *sql)
-{
-    apierr_t e = {0};
-    store_res_t *r = NULL;
-    assert_int_equal(store_query(c, sql, NULL, 0, &r, &e), 0);
-    int64_t v = store_int(r, 0, 0);
-    store_res_free(r);
-    return v;
-}
 
 typedef struct {
     store_t *s;
