@@ -5,8 +5,10 @@
 //
 //   node bench/realtime/fanout.mjs [--travloc BIN|none] [--peer URL] [--gen node|c]
 //        [--rates 1000,3000,...] [--clients 1000] [--rooms 100] [--procs 2]
-//        [--warmup 2] [--measure 5] [--drain 2]
-// (TRAVLOC_THREADS=N sets the server's loop threads.)
+//        [--warmup 2] [--measure 5] [--drain 2] [--database-url URL [--redis-url URL]]
+// (TRAVLOC_THREADS=N sets the server's loop threads; --database-url runs
+// Travloc on that PostgreSQL database, which should be empty, with
+// --redis-url in cluster mode; the default is SQLite in a fresh data dir.)
 //
 // --travloc BIN (default build-rel/travloc, a build without sanitizers) is
 // started here on SQLite with a fresh data dir; ten accounts sign up, the
@@ -62,7 +64,8 @@ async function startTravloc(bin) {
   const srv = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir,
     '--max-connections', '50000', '--access-log', '0', '--rate-limit', '0',
     '--rt-max-sockets-per-user', '100000', ...(process.env.TRAVLOC_THREADS ? ['--threads', process.env.TRAVLOC_THREADS] : [])], { stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, TRAVLOC_LOG_LEVEL: 'info', DATABASE_URL: '', TRAVLOC_PASSWORD_COST: 'min' } });
+    env: { ...process.env, TRAVLOC_LOG_LEVEL: 'info', DATABASE_URL: o['database-url'] || '',
+      REDIS_URL: o['redis-url'] || '', TRAVLOC_PASSWORD_COST: 'min' } });
   let err = '';
   const port = await new Promise((resolve, reject) => {
     srv.stderr.on('data', (d) => {
