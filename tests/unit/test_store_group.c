@@ -291,24 +291,8 @@ static void counter_lane(void *arg)
     store_conn_t *db = loop_ctx_get()->db;
     while (j->left > 0) {
         j->left--;
-        apierr_t e = {0};
-        store_res_t *r = NULL;
-        store_arg_t a[] = {ARG_INT(j->who)};
-        if (store_begin(db, true, &e) < 0 ||
-            store_exec(db, "INSERT INTO t (who) VALUES ($1)", a, 1, &e) < 0 ||
-            store_query(db, "SELECT v FROM n WHERE k = 1", NULL, 0, &r, &e) < 0) {
-            store_rollback(db);
+        if (rmw_once(db, j->who, NULL) < 0)
             j->failures++;
-            continue;
-        }
-        store_arg_t u[] = {ARG_INT(store_int(r, 0, 0) + 1)};
-        store_res_free(r);
-        if (store_exec(db, "UPDATE n SET v = $1 WHERE k = 1", u, 1, &e) < 0 ||
-            store_commit(db, &e) < 0) {
-            store_rollback(db);
-            j->failures++;
-        }
-        apierr_clear(&e);
     }
     j->lanes_done++;
 }

@@ -49,21 +49,8 @@ static void *writer(void *arg)
                 w->failures++;
             continue;
         }
-        store_res_t *r = NULL;
-        if (store_begin(c, true, &e) < 0 ||
-            store_exec(c, "INSERT INTO t (who, pad) VALUES ($1, $2)", a, 2, &e) < 0 ||
-            store_query(c, "SELECT v FROM n WHERE k = 1", NULL, 0, &r, &e) < 0) {
-            store_rollback(c);
+        if (rmw_once(c, w->who, pad) < 0)
             w->failures++;
-            continue;
-        }
-        store_arg_t u[] = {ARG_INT(store_int(r, 0, 0) + 1)};
-        store_res_free(r);
-        if (store_exec(c, "UPDATE n SET v = $1 WHERE k = 1", u, 1, &e) < 0 ||
-            store_commit(c, &e) < 0) {
-            store_rollback(c);
-            w->failures++;
-        }
     }
     store_conn_close(c);
     return NULL;
