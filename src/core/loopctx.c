@@ -160,10 +160,7 @@ static void turn_check_cb(uv_check_t *h)
 {
     loop_ctx_t *lc = h->data;
     int n = lc->turn_n;
-    struct {
-        void (*fn)(void *);
-        void *arg;
-    } run[sizeof lc->turn_fns / sizeof lc->turn_fns[0]];
+    struct loop_turn_fn run[sizeof lc->turn_fns / sizeof lc->turn_fns[0]];
     memcpy(run, lc->turn_fns, (size_t)n * sizeof run[0]);
     lc->turn_n = 0;
     uv_check_stop(&lc->turn_check);

@@ -41,7 +41,7 @@ typedef struct loop_ctx {
     uv_idle_t turn_idle;
     bool turn_ready;
     int turn_n;
-    struct {
+    struct loop_turn_fn {
         void (*fn)(void *);
         void *arg;
     } turn_fns[8];
