@@ -100,7 +100,7 @@ static void conn_free_cb(uv_handle_t *h)
     buf_free(&c->value);
     buf_free(&c->url);
     free(c);
-    if (lp->draining && lp->nconns == 0)
+    if (lp->draining && lp->nconns == 0 && !lp->rt_upgrading)
         uv_stop(&lp->uv);
 }
 
@@ -436,6 +436,15 @@ void server_add_service(const server_service_t *svc)
         services[nservices++] = svc;
 }
 
+/* Realtime ended the last session it kept for its upgrade (drain). */
+static void on_rt_drained(void *arg)
+{
+    loop_t *lp = arg;
+    lp->rt_upgrading = false;
+    if (lp->nconns == 0)
+        uv_stop(&lp->uv);
+}
+
 static void on_stop(uv_async_t *a)
 {
     loop_t *lp = a->data;
@@ -446,7 +455,9 @@ static void on_stop(uv_async_t *a)
     for (int i = 0; i < nservices; i++)
         if (services[i]->drain)
             services[i]->drain(&lp->ctx);
-    realtime_loop_drain(lp->ctx.index); /* ends polls and WebSockets */
+    /* Ends polls and WebSockets; a client midway through an upgrade is
+     * ended once it completes (see realtime.h). */
+    lp->rt_upgrading = realtime_loop_drain(lp->ctx.index, on_rt_drained, lp);
     for (conn_t *c = lp->conns, *n; c; c = n) {
         n = c->next;
         if (!c->head && !c->parsing)
@@ -454,7 +465,7 @@ static void on_stop(uv_async_t *a)
         else
             c->close_after = true;
     }
-    if (lp->nconns == 0) {
+    if (lp->nconns == 0 && !lp->rt_upgrading) {
         uv_stop(&lp->uv);
         return;
     }

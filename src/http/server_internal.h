@@ -49,6 +49,7 @@ struct loop {
     conn_t *conns;
     long nconns;
     bool draining;
+    bool rt_upgrading;          /* draining waits for realtime sessions mid-upgrade */
     long abandoned;             /* requests cut off by the grace timer */
     buf_t log;                  /* access log lines waiting for one write() */
     char log_time[32];          /* cached timestamp of log_ms */

@@ -175,12 +175,28 @@ void realtime_loop_start(int index, uv_loop_t *loop)
 
 /* Shutdown begins: every session closes (WebSockets with a close frame,
  * pending polls answered), so their HTTP connections can drain. */
-void realtime_loop_drain(int index)
+bool realtime_loop_drain(int index, void (*drained)(void *arg), void *arg)
 {
     rt_loop_t *lp = &RT.loops[index];
     lp->draining = true;
-    while (lp->list)
-        rt_session_close(lp->list, "server shutting down");
+    lp->drained = drained;
+    lp->drained_arg = arg;
+    for (rt_session_t *s = lp->list, *n; s; s = n) {
+        n = s->next;
+        if (s->probe && s->probe_acked && !s->waiter) {
+            s->end_on_upgrade = true; /* see realtime.h: the client is mid-upgrade */
+            lp->upgrading++;
+        } else {
+            rt_session_close(s, "server shutting down");
+        }
+    }
+    return lp->upgrading > 0;
+}
+
+void rt_loop_upgrade_ended(rt_loop_t *lp)
+{
+    if (--lp->upgrading == 0 && lp->drained)
+        lp->drained(lp->drained_arg);
 }
 
 static void noop_close(uv_handle_t *h) { (void)h; }
@@ -197,6 +213,7 @@ void realtime_loop_fini(int index)
     uv_mutex_unlock(&lp->mu);
     on_mail(&lp->async);
     lp->draining = true;
+    lp->drained = NULL;
     while (lp->list)
         rt_session_close(lp->list, "server stopped");
     rt_ws_close_all(lp);

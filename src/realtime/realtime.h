@@ -19,6 +19,15 @@
  * realtime_loop_drain() when shutdown begins; realtime_loop_fini() after
  * the loop stopped, before its handles are walked and closed;
  * realtime_shutdown() once every thread is gone.
+ *
+ * Draining ends every session at once except one whose client is midway
+ * through the polling->WebSocket upgrade (probe answered, upgrade packet
+ * not yet seen): that client has paused polling and listens on neither
+ * transport, so closing then would leave it hanging until its ping timeout.
+ * Such a session is ended over the WebSocket as soon as the upgrade
+ * completes (or when its probe goes away); realtime_loop_drain() returns
+ * true while any is left and calls `drained(arg)` on the loop thread when
+ * the last one ended. The caller's grace timer bounds the wait.
  */
 #ifndef TRAVLOC_REALTIME_H
 #define TRAVLOC_REALTIME_H
@@ -34,7 +43,7 @@
 
 int realtime_init(const config_t *cfg, int nloops);
 void realtime_loop_start(int index, uv_loop_t *loop);
-void realtime_loop_drain(int index);
+bool realtime_loop_drain(int index, void (*drained)(void *arg), void *arg);
 void realtime_loop_fini(int index);
 void realtime_shutdown(void);
 

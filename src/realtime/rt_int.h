@@ -72,6 +72,9 @@ typedef struct rt_loop {
     hmap_t rooms;             /* name -> rt_room_t */
     rt_session_t *list;       /* every live session of this loop */
     rt_ws_t *ws_list;         /* every open WebSocket of this loop */
+    int upgrading;            /* draining: sessions left to end after their upgrade */
+    void (*drained)(void *);  /* called when `upgrading` falls to 0 */
+    void *drained_arg;
 } rt_loop_t;
 
 typedef struct rt_global {
@@ -86,6 +89,8 @@ extern rt_global_t RT;
 
 /* loop.c */
 rt_loop_t *rt_loop_here(void);
+/* A session the drain kept for its upgrade has ended (loop.c). */
+void rt_loop_upgrade_ended(rt_loop_t *lp);
 /* Queues t on loop `index` (any thread). -1 when that loop is not running
  * (t was not queued; the caller still owns it). */
 int rt_post(int index, rt_task_t *t);
@@ -135,6 +140,8 @@ struct rt_session {
     bool wait_pong;
     bool worker;                 /* the inbound worker coroutine runs */
     bool end_after_flush;        /* close once the queue was polled */
+    bool probe_acked;            /* "3probe" went out on `probe` */
+    bool end_on_upgrade;         /* draining: close once upgraded (lp->upgrading) */
     rt_qnode_t *qhead, *qtail;   /* outbound queue (polling) */
     size_t qbytes;
     struct rt_poll_op *waiter;   /* pending polling GET */

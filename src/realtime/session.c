@@ -215,6 +215,7 @@ static void on_probe_packet(rt_session_t *s, const eio_packet_t *p)
         rt_msg_t *m = rt_msg_new(false, "3probe", 6, NULL, 0);
         rt_ws_send(s->probe, m);
         rt_msg_unref(m);
+        s->probe_acked = true;
         /* Let the client's pending poll return so it can pause polling. */
         if (s->waiter)
             rt_polling_flush(s, true);
@@ -224,11 +225,15 @@ static void on_probe_packet(rt_session_t *s, const eio_packet_t *p)
         s->ws = s->probe;
         s->probe = NULL;
         rt_session_upgraded(s);
+        if (s->end_on_upgrade) /* the server is draining: say goodbye on the WebSocket */
+            rt_session_close(s, "server shutting down");
         return;
     }
     rt_ws_t *ws = s->probe;
     s->probe = NULL;
     rt_ws_close(ws, 1002);
+    if (s->end_on_upgrade)
+        rt_session_close(s, "server shutting down");
 }
 
 void rt_session_on_packet(rt_session_t *s, const eio_packet_t *p, rt_ws_t *from)
@@ -288,6 +293,10 @@ void rt_session_close(rt_session_t *s, const char *reason)
     if (s->next)
         s->next->prev = s->prev;
     s->prev = s->next = NULL;
+    if (s->end_on_upgrade) {
+        s->end_on_upgrade = false;
+        rt_loop_upgrade_ended(lp);
+    }
     log_msg(LOG_DEBUG, "realtime: session closed", "\"sid\":\"%s\",\"reason\":\"%s\"", s->sid,
             reason);
     if (s->waiter) {

@@ -96,8 +96,11 @@ static void ws_detach_session(rt_ws_t *ws, bool close_session)
     if (!s)
         return;
     ws->s = NULL;
-    if (s->probe == ws)
+    if (s->probe == ws) {
         s->probe = NULL;
+        if (s->end_on_upgrade) /* draining, and the upgrade will not come */
+            rt_session_close_async(s);
+    }
     if (s->ws == ws) {
         s->ws = NULL;
         /* Asynchronously: this may run while a fan-out walks a room. */
@@ -426,6 +429,7 @@ static rt_session_t *attach(rt_ws_t *ws, adopt_t *a)
         if (!s || s->ws_mode || s->probe)
             return NULL;
         s->probe = ws;
+        s->probe_acked = false;
         return s;
     }
     if (lp->draining)
