@@ -103,6 +103,7 @@ void pg_release(pgc_t *c)
     pg_pool_t *p = c->pool;
     c->owner = NULL;
     c->pinned = 0;
+    c->begin_pending = false;
     if (c->state == PC_DOWN)
         return;
     if (c->state == PC_BUSY || c->state == PC_PIPE)
@@ -120,6 +121,7 @@ void pg_release(pgc_t *c)
 void pg_conn_down(pgc_t *c)
 {
     pg_pool_t *p = c->pool;
+    c->piped = c->begin_pending = false;
     if (c->state == PC_BUSY || c->state == PC_PIPE)
         atomic_fetch_sub(&p->store->pool_busy, 1);
     if (c->state == PC_IDLE || c->state == PC_BUSY || c->state == PC_PIPE)
@@ -224,17 +226,44 @@ static void connect_step(pgc_t *c)
     }
 }
 
+static bool result_failed(const PGresult *r)
+{
+    ExecStatusType st = PQresultStatus(r);
+    return st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK;
+}
+
+/* The command's results into c->last: the last one, or for a piped BEGIN
+ * + statement (which ends with a sync point) the first error. */
 static void read_results(pgc_t *c)
 {
     if (!PQconsumeInput(c->pg)) {
         pg_conn_down(c);
         return;
     }
+    int nulls = 0;
     while (!PQisBusy(c->pg)) {
         PGresult *r = PQgetResult(c->pg);
-        if (!r) {
+        if (!r && !c->piped) {
             c->io_done = true;
             break;
+        }
+        if (!r) { /* the end of one of the piped commands */
+            if (++nulls > 2) {
+                log_error("postgres pipeline out of step", NULL);
+                pg_conn_down(c);
+                return;
+            }
+            continue;
+        }
+        nulls = 0;
+        if (c->piped && PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            c->io_done = true;
+            break;
+        }
+        if (c->piped && c->last && result_failed(c->last)) {
+            PQclear(r); /* BEGIN failed: what follows is only "aborted" */
+            continue;
         }
         if (c->last)
             PQclear(c->last);
@@ -411,6 +440,36 @@ char **pg_prepared_name(pgc_t *c, const char *sql, char name[24], bool *known)
     return &c->prep[slot];
 }
 
+/* The transaction's deferred BEGIN and its first statement in one round
+ * trip: both in pipeline mode, then one sync point (which ends nothing: the
+ * transaction is explicit). 1 when sent, 0 when libpq could not. */
+static int send_with_begin(pgc_t *c, const char *name, const params_t *pp, int nargs)
+{
+    c->begin_pending = false;
+    if (PQenterPipelineMode(c->pg) != 1)
+        return 0;
+    c->piped = true;
+    return PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
+           PQsendQueryPrepared(c->pg, name, nargs, pp->values, pp->lengths, pp->formats, 0) &&
+           PQpipelineSync(c->pg);
+}
+
+/* Leaves pipeline mode after send_with_begin's results came in. */
+static int end_piped(pgc_t *c)
+{
+    if (!c->piped)
+        return 0;
+    c->piped = false;
+    if (c->state == PC_DOWN)
+        return -1;
+    if (PQexitPipelineMode(c->pg) != 1) {
+        log_warn("postgres pipeline did not end", "\"error\":\"%.200s\"", PQerrorMessage(c->pg));
+        pg_conn_down(c);
+        return -1;
+    }
+    return 0;
+}
+
 static int async_query(pg_pool_t *p, const char *sql, const params_t *pp, int nargs,
                        store_res_t **res, apierr_t *err)
 {
@@ -454,9 +513,13 @@ static int async_query(pg_pool_t *p, const char *sql, const params_t *pp, int na
         free(*slot);
         *slot = strdup(sql);
     }
-    if (!PQsendQueryPrepared(c->pg, name, nargs, pp->values, pp->lengths, pp->formats, 0) ||
-        wait_result(c) < 0) {
-        if (c->state != PC_DOWN && PQstatus(c->pg) == CONNECTION_BAD)
+    if ((c->begin_pending ? send_with_begin(c, name, pp, nargs)
+                          : PQsendQueryPrepared(c->pg, name, nargs, pp->values, pp->lengths,
+                                                pp->formats, 0)) == 0 ||
+        wait_result(c) < 0 || end_piped(c) < 0) {
+        /* A pipeline that failed half way leaves the connection in no
+         * known state: drop it. */
+        if (c->state != PC_DOWN && (c->piped || PQstatus(c->pg) == CONNECTION_BAD))
             pg_conn_down(c);
         rc = apierr_set(err, 503, "database_unavailable", "the database is not available");
         goto out;
@@ -531,10 +594,7 @@ static int pg_begin(store_conn_t *base, bool write, apierr_t *err)
     if (!(c = acquire(p, err)))
         return -1;
     c->pinned = 1;
-    if (simple(base, "BEGIN", err) < 0) {
-        pg_release(c);
-        return -1;
-    }
+    c->begin_pending = true; /* sent with the first statement (send_with_begin) */
     return 0;
 }
 
@@ -549,6 +609,10 @@ static int pg_commit(store_conn_t *base, apierr_t *err)
     pgc_t *c = pinned_conn(p, coro_current());
     if (!c || --c->pinned > 0)
         return 0;
+    if (c->begin_pending) { /* nothing ran: nothing to commit */
+        pg_release(c);
+        return 0;
+    }
     c->pinned = 1; /* keep it pinned for the COMMIT itself */
     int rc = simple(base, "COMMIT", err);
     pg_release(c);
@@ -570,6 +634,10 @@ static void pg_rollback(store_conn_t *base)
     pgc_t *c = pinned_conn(p, coro_current());
     if (!c)
         return;
+    if (c->begin_pending) { /* nothing ran: nothing to undo */
+        pg_release(c);
+        return;
+    }
     c->pinned = 1;
     simple(base, "ROLLBACK", &err);
     apierr_clear(&err);

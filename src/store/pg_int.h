@@ -64,6 +64,8 @@ typedef struct pgc {
     coro_t *co;            /* coroutine waiting for I/O on this connection */
     coro_t *owner;         /* coroutine using it */
     int pinned;            /* transaction depth */
+    bool begin_pending;    /* BEGIN not sent yet: it goes out with the first statement */
+    bool piped;            /* that BEGIN + statement are in flight in pipeline mode */
     bool io_done, io_failed;
     PGresult *last;
     char *prep[PREP_SLOTS];
