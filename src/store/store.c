@@ -86,6 +86,11 @@ store_kind_t store_kind(const store_t *s)
 
 const char *store_backend_name(const store_t *s) { return s->drv->name; }
 
+store_kind_t store_conn_kind(const store_conn_t *c)
+{
+    return store_kind(((const struct store_conn_base *)c)->store);
+}
+
 store_conn_t *store_conn_open(store_t *s, uv_loop_t *loop) { return s->drv->conn_open(s, loop); }
 
 void store_conn_close(store_conn_t *c)

@@ -91,6 +91,8 @@ int store_migrate(store_t *s, bool verbose, char *err, size_t errlen);
 /* Per-thread handle. loop NULL gives a blocking handle (CLI). */
 store_conn_t *store_conn_open(store_t *s, uv_loop_t *loop);
 void store_conn_close(store_conn_t *c);
+/* The backend behind a handle (for the few statements written per dialect). */
+store_kind_t store_conn_kind(const store_conn_t *c);
 
 int store_query(store_conn_t *c, const char *sql, const store_arg_t *args, int nargs,
                 store_res_t **res, apierr_t *err);

@@ -193,6 +193,8 @@ test('trip conversations follow the trip buddies, live', async () => {
   assert.equal((await post(outsider, '/v1/messages/conversations', { type: 'trip', tripId: trip.id })).status, 404);
   await send(s, buddy, conv.id, 'when do we leave?');
   assert.equal((await get(owner, '/v1/messages/conversations')).json.items.find((x) => x.id === conv.id).unreadCount, 1);
+  await send(s, owner, conv.id, 'at nine');
+  assert.equal((await post(outsider, convPath(conv.id), { text: 'x' })).status, 404, 'not a buddy');
   const rm = await request(s, 'DELETE', `/v1/trips/${trip.id}/buddies/${buddy.id}`, { headers: owner.auth });
   assert.equal(rm.status, 204);
   assert.equal((await get(buddy, convPath(conv.id))).status, 404, 'a removed buddy loses access at once');
