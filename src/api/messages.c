@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "api/acc_util.h"
 #include "api/idempotency.h"
+#include "auth/session_cache.h"
 
 #include "core/loopctx.h"
 #include "messaging/messaging.h"
@@ -93,15 +94,30 @@ static void page(http_req_t *req, bool media_only)
 static void conv_history(http_req_t *req) { page(req, false); }
 static void conv_media_list(http_req_t *req) { page(req, true); }
 
+/* On PostgreSQL the session is checked inside the send's statement
+ * (ROUTE_SESSION_LATE); when the send failed before that statement ran,
+ * it is checked on its own, so a dead session is a 401 before anything. */
 static void conv_send(http_req_t *req)
 {
+    bool late = session_late(req);
+    msg_session_t ses = {.sid = late ? req->session_id : NULL};
+    apierr_t err = {0};
+    json_t *out = NULL;
+    bool created = false;
+    int rc = -1;
+    if (req->json && json_is_object(req->json))
+        rc = msg_send(db(), req->user_id, http_param(req, "id"), req->json, NULL, &ses, &out,
+                      &created, &err);
+    if (late && (ses.checked ? session_late_check(req, db(), ses.live ? ses.role : NULL,
+                                                  ses.live ? ses.status : NULL, ses.last_used)
+                             : session_late_verify(req, db())) < 0) {
+        json_decref(out);
+        apierr_clear(&err);
+        return;
+    }
     if (!acc_body(req))
         return;
-    apierr_t err = {0};
-    json_t *out;
-    bool created;
-    if (msg_send(db(), req->user_id, http_param(req, "id"), req->json, NULL, &out, &created,
-                 &err) < 0)
+    if (rc < 0)
         ACC_FAIL(req, &err);
     http_send_json(req, created ? 201 : 200, out);
 }
@@ -152,7 +168,8 @@ const route_t messages_routes[] = {
      "Your conversations, most recent activity first", 0},
     {"GET", "/v1/messages/conversations/:id", conv_get, 0, 0,
      "A conversation and its messages, newest first", 0},
-    {"POST", "/v1/messages/conversations/:id", conv_send, 0, MSG_BODY, "Send a message", 0},
+    {"POST", "/v1/messages/conversations/:id", conv_send, ROUTE_SESSION_LATE, MSG_BODY,
+     "Send a message", 0},
     {"POST", "/v1/messages/conversations/:id/read", conv_read, 0, MSG_BODY,
      "Mark messages read up to a seq or message id", 0},
     {"POST", "/v1/messages/conversations/:id/members", members_add, 0, MSG_BODY,

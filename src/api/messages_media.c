@@ -102,7 +102,7 @@ void messages_media_post(http_req_t *req)
     apierr_t err = {0};
     json_t *out;
     bool created;
-    int rc = msg_send(db, req->user_id, cid, body, &m, &out, &created, &err);
+    int rc = msg_send(db, req->user_id, cid, body, &m, NULL, &out, &created, &err);
     json_decref(body);
     if (rc < 0)
         ACC_FAIL(req, &err);

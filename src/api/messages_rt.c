@@ -62,7 +62,7 @@ static void on_send(realtime_event_t *ev, const char *user_id, json_t *args)
         return;
     apierr_t err = {0};
     bool created;
-    if (msg_send(db(), user_id, cid, body, NULL, &out, &created, &err) < 0) {
+    if (msg_send(db(), user_id, cid, body, NULL, NULL, &out, &created, &err) < 0) {
         ack_error(ev, &err);
         return;
     }

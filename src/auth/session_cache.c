@@ -152,3 +152,22 @@ int session_late_check(http_req_t *req, store_conn_t *db, const char *role, cons
     }
     return 0;
 }
+
+int session_late_verify(http_req_t *req, store_conn_t *db)
+{
+    store_arg_t a[] = {ARG_TEXT(req->session_id), ARG_TEXT(req->user_id)};
+    store_res_t *r = NULL;
+    apierr_t e = {0};
+    if (store_query(db,
+                    "SELECT u.role, u.status, s.last_used_at FROM sessions s JOIN users u ON "
+                    "u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL",
+                    a, 2, &r, &e) < 0) {
+        http_send_apierr(req, &e);
+        return -1;
+    }
+    bool live = r->nrows == 1;
+    int rc = session_late_check(req, db, live ? store_val(r, 0, 0) : NULL,
+                                live ? store_val(r, 0, 1) : NULL, live ? store_int(r, 0, 2) : 0);
+    store_res_free(r);
+    return rc;
+}

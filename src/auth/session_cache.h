@@ -67,5 +67,9 @@ bool session_late(const http_req_t *req);
  * or -1 answered 401. */
 int session_late_check(http_req_t *req, store_conn_t *db, const char *role, const char *status,
                        int64_t last_used_ms);
+/* The late check on its own, for a handler that answers before its
+ * statement ran (bad input): the auth stage's session read, then
+ * session_late_check. 0, or -1 answered (401, or 503 from the store). */
+int session_late_verify(http_req_t *req, store_conn_t *db);
 
 #endif

@@ -63,13 +63,28 @@ int msg_members_add(store_conn_t *db, const char *uid, const char *cid, json_t *
 int msg_member_remove(store_conn_t *db, const char *uid, const char *cid, const char *target,
                       apierr_t *err);
 
+/* A late session check riding on a send's statement (PostgreSQL,
+ * auth/session_cache.h): `sid` in (NULL: none asked); out: `checked` when
+ * the statement ran, then `live` and the session's row (role and status of
+ * its user, last_used_at), copied. A send whose session is not live or
+ * whose user is not active changes nothing and fails with 401. */
+typedef struct {
+    const char *sid;
+    bool checked, live;
+    char role[32], status[32];
+    int64_t last_used;
+} msg_session_t;
+
 /* Sends a message (body: {type?, text, location, bookingId,
  * clientMessageId}; media, when not NULL, makes it a media message with
  * body.text as caption). The same clientMessageId from the same sender in
  * the same conversation returns the stored message with *created false
- * and publishes nothing. */
+ * and publishes nothing. ses may be NULL; only PostgreSQL checks ses->sid
+ * (elsewhere, and when the send failed before its statement, `checked`
+ * stays false). */
 int msg_send(store_conn_t *db, const char *uid, const char *cid, json_t *body,
-             const msg_media_t *media, json_t **out, bool *created, apierr_t *err);
+             const msg_media_t *media, msg_session_t *ses, json_t **out, bool *created,
+             apierr_t *err);
 
 /* History, newest first: {items, nextCursor, conversation}. before/after
  * are seqs (0 = unbounded). Marks what it returns as delivered to uid. */

@@ -85,37 +85,68 @@ static int find_client_id(store_conn_t *db, const char *cid, const char *uid, co
 /* The seq allocation, which is also the membership check (no row: 404).
  * $1 conversation, $2 now, $3 sender. Written against the row being
  * updated so only the branch of its type runs; the same members as
- * MSG_MEMBERS_SQL. */
-#define SEND_SEQ_SQL                                                                           \
+ * MSG_MEMBERS_SQL. Extra conditions go between head and tail. */
+#define SEND_SEQ_HEAD                                                                          \
     "UPDATE conversations SET last_seq = last_seq + 1, last_activity = $2, updated_at = $2 "   \
-    "WHERE id = $1 AND CASE WHEN type = 'trip' THEN EXISTS (SELECT 1 FROM trips t JOIN "       \
-    "trip_buddies b ON b.trip_id = t.id WHERE t.id = conversations.trip_id AND t.deleted_at "  \
-    "IS NULL AND b.state = 'accepted' AND b.deleted_at IS NULL AND b.user_id = $3) ELSE "      \
-    "EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = $1 AND "           \
-    "m.user_id = $3 AND m.left_at IS NULL) END RETURNING last_seq, members_gen"
+    "WHERE id = $1 AND "
+#define SEND_SEQ_TAIL                                                                          \
+    "CASE WHEN type = 'trip' THEN EXISTS (SELECT 1 FROM trips t JOIN trip_buddies b ON "       \
+    "b.trip_id = t.id WHERE t.id = conversations.trip_id AND t.deleted_at IS NULL AND "       \
+    "b.state = 'accepted' AND b.deleted_at IS NULL AND b.user_id = $3) ELSE EXISTS (SELECT 1 " \
+    "FROM conversation_members m WHERE m.conversation_id = $1 AND m.user_id = $3 AND "         \
+    "m.left_at IS NULL) END RETURNING last_seq, members_gen"
 
+/* The INSERT of the allocated message, from c (PostgreSQL); the
+ * parameters after $3 are the message's, in column order. */
 #define SEND_INSERT_COLS                                                                       \
     "INSERT INTO messages (id, conversation_id, seq, sender_id, type, body, lat, lng, label, " \
     "booking_id, media_name, media_type, media_size, client_message_id, created_at) "
+#define SEND_INSERT_FROM_C                                                                     \
+    SEND_INSERT_COLS                                                                           \
+    "SELECT $4, $1, c.last_seq, $3, $5, $6, CAST($7 AS DOUBLE PRECISION), CAST($8 AS DOUBLE "  \
+    "PRECISION), $9, $10, $11, $12, CAST($13 AS BIGINT), $14, $2 FROM c RETURNING seq"
 
 /* PostgreSQL: allocation and INSERT in one statement (one round trip
- * fewer; the row lock is held to COMMIT all the same). The parameters
- * after $3 are the message's, in SEND_INSERT_COLS order. */
+ * fewer; the row lock is held to COMMIT all the same). */
 #define SEND_PG_SQL                                                                            \
-    "WITH c AS (" SEND_SEQ_SQL ") " SEND_INSERT_COLS                                           \
-    "SELECT $4, $1, c.last_seq, $3, $5, $6, CAST($7 AS DOUBLE PRECISION), CAST($8 AS DOUBLE "  \
-    "PRECISION), $9, $10, $11, $12, CAST($13 AS BIGINT), $14, $2 FROM c RETURNING seq, "       \
-    "(SELECT members_gen FROM c)"
+    "WITH c AS (" SEND_SEQ_HEAD SEND_SEQ_TAIL ") " SEND_INSERT_FROM_C ", (SELECT members_gen " \
+    "FROM c)"
+
+/* The same with the request's session checked in it ($15, see
+ * auth/session_cache.h): nothing is written unless the session is alive
+ * and its user active; one row always, the session's columns NULL when it
+ * is not alive. */
+#define SEND_PG_LATE_SQL                                                                       \
+    "WITH s AS (SELECT u.role, u.status, x.last_used_at FROM sessions x JOIN users u ON u.id " \
+    "= x.user_id WHERE x.id = $15 AND x.user_id = $3 AND x.revoked_at IS NULL), c AS ("       \
+    SEND_SEQ_HEAD "EXISTS (SELECT 1 FROM s WHERE s.status = 'active') AND " SEND_SEQ_TAIL     \
+    "), i AS (" SEND_INSERT_FROM_C ") SELECT (SELECT seq FROM i), (SELECT members_gen FROM "   \
+    "c), s.role, s.status, s.last_used_at FROM (SELECT 1) o LEFT JOIN s ON true"
+
+/* Copies the session columns (from col) of a late send's row into ses. */
+static void session_fill(msg_session_t *ses, const store_res_t *r, int col)
+{
+    const char *role = r->nrows == 1 ? store_val(r, 0, col) : NULL;
+    const char *status = r->nrows == 1 ? store_val(r, 0, col + 1) : NULL;
+    ses->checked = true;
+    ses->live = role && status;
+    snprintf(ses->role, sizeof ses->role, "%s", role ? role : "");
+    snprintf(ses->status, sizeof ses->status, "%s", status ? status : "");
+    ses->last_used = ses->live ? store_int(r, 0, col + 2) : 0;
+}
 
 /* Inside the transaction: allocates the seq (404 when cid is not the
- * sender's), stores the message (409 for a clientMessageId already used)
- * and takes the publish ticket. The sender's own positions are not moved:
- * their messages never count as unread to them, and replying does not
- * mark the others' messages read. */
+ * sender's; 401 when a late session check finds no live session), stores
+ * the message (409 for a clientMessageId already used) and takes the
+ * publish ticket. The sender's own positions are not moved: their
+ * messages never count as unread to them, and replying does not mark the
+ * others' messages read. */
 static int send_store(store_conn_t *db, const char *uid, const char *cid, const msg_in_t *in,
-                      const msg_media_t *media, const char *id, int64_t now, int64_t *seq,
-                      int64_t *gen, msg_ticket_t **ticket, apierr_t *err)
+                      const msg_media_t *media, msg_session_t *ses, const char *id, int64_t now,
+                      int64_t *seq, int64_t *gen, msg_ticket_t **ticket, apierr_t *err)
 {
+    bool pg = store_conn_kind(db) == STORE_POSTGRES;
+    bool late = pg && ses && ses->sid;
     store_arg_t a[] = {ARG_TEXT(cid),
                        ARG_INT(now),
                        ARG_TEXT(uid),
@@ -129,14 +160,20 @@ static int send_store(store_conn_t *db, const char *uid, const char *cid, const 
                        ARG_TEXT(media ? media->name : NULL),
                        ARG_TEXT(media ? media->content_type : NULL),
                        media ? ARG_INT(media->size) : ARG_NULL,
-                       ARG_TEXT(in->client_id)};
-    bool pg = store_conn_kind(db) == STORE_POSTGRES;
+                       ARG_TEXT(in->client_id),
+                       ARG_TEXT(late ? ses->sid : NULL)};
+    const char *sql = late ? SEND_PG_LATE_SQL : pg ? SEND_PG_SQL : SEND_SEQ_HEAD SEND_SEQ_TAIL;
     store_res_t *r = NULL;
-    if (store_query(db, pg ? SEND_PG_SQL : SEND_SEQ_SQL, a, pg ? 14 : 3, &r, err) < 0)
+    if (store_query(db, sql, a, late ? 15 : pg ? 14 : 3, &r, err) < 0)
         return -1;
     *seq = r->nrows == 1 ? store_int(r, 0, 0) : 0;
     *gen = r->nrows == 1 ? store_int(r, 0, 1) : 0;
+    if (late)
+        session_fill(ses, r, 2);
     store_res_free(r);
+    if (late && (!ses->live || strcmp(ses->status, "active") != 0))
+        return apierr_set(err, 401, "unauthorized",
+                          "the session has ended or the account is not active");
     if (*seq <= 0)
         return apierr_set(err, 404, "not_found", "no such conversation");
     if (!pg) {
@@ -206,7 +243,8 @@ static int replay(store_conn_t *db, const char *uid, const char *cid, const char
 }
 
 int msg_send(store_conn_t *db, const char *uid, const char *cid, json_t *body,
-             const msg_media_t *media, json_t **out, bool *created, apierr_t *err)
+             const msg_media_t *media, msg_session_t *ses, json_t **out, bool *created,
+             apierr_t *err)
 {
     msg_in_t in;
     *out = NULL;
@@ -224,7 +262,7 @@ int msg_send(store_conn_t *db, const char *uid, const char *cid, json_t *body,
     msg_ticket_t *ticket = NULL;
     if (store_begin(db, true, err) < 0)
         return -1;
-    if (send_store(db, uid, cid, &in, media, id, now, &seq, &gen, &ticket, err) < 0 ||
+    if (send_store(db, uid, cid, &in, media, ses, id, now, &seq, &gen, &ticket, err) < 0 ||
         msg_notify_offline(
             db, &(msg_notify_in_t){uid, cid, id, seq, in.type, in.text, in.label, gen}, err) < 0 ||
         store_commit(db, err) < 0) {

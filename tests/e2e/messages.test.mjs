@@ -201,6 +201,26 @@ test('trip conversations follow the trip buddies, live', async () => {
   assert.equal((await post(buddy, convPath(conv.id), { text: 'x' })).status, 404);
 });
 
+test('a send with an ended session is 401 whatever the body, and stores nothing', async () => {
+  const [x, y] = await users(s, 2);
+  const conv = await direct(s, x, y);
+  await send(s, x, conv.id, 'before logout');
+  assert.equal((await post(x, '/v1/auth/logout')).status, 204);
+  const other = await direct(s, y, d);
+  for (const [id, body] of [[conv.id, { text: 'after' }], [conv.id, { text: 42 }],
+    [conv.id, { text: 'x', clientMessageId: 'dead-1' }], [other.id, { text: 'not mine' }],
+    ['not-a-uuid', { text: 'x' }], [conv.id, [1, 2]]]) {
+    const r = await post(x, convPath(id), body);
+    assert.equal(r.status, 401, `${JSON.stringify(body)}: ${r.text}`);
+    assert.equal(r.headers.get('www-authenticate'), 'Bearer');
+  }
+  const h = await get(y, convPath(conv.id));
+  assert.deepEqual(h.json.items.map((m) => m.text), ['before logout'], 'nothing stored');
+  // A live session with a bad body is still the body's error.
+  assert.equal((await post(y, convPath(conv.id), [1, 2])).status, 400);
+  assert.equal((await post(y, convPath(conv.id), { text: 42 })).status, 422);
+});
+
 test('booking conversations take a bookingId and the other party', async () => {
   const bid = '01890a5d-ac96-774b-bcce-b302099a8057';
   const conv = await newConv(s, a, { type: 'booking', bookingId: bid, memberIds: [d.id] });
