@@ -158,10 +158,7 @@ int session_late_verify(http_req_t *req, store_conn_t *db)
     store_arg_t a[] = {ARG_TEXT(req->session_id), ARG_TEXT(req->user_id)};
     store_res_t *r = NULL;
     apierr_t e = {0};
-    if (store_query(db,
-                    "SELECT u.role, u.status, s.last_used_at FROM sessions s JOIN users u ON "
-                    "u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL",
-                    a, 2, &r, &e) < 0) {
+    if (store_query(db, SESSION_ROW_SQL, a, 2, &r, &e) < 0) {
         http_send_apierr(req, &e);
         return -1;
     }

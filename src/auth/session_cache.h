@@ -36,6 +36,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The session read of the auth stage: $1 session id, $2 user id; a row
+ * (role, status of the user, last_used_at) while the session is alive. */
+#define SESSION_ROW_SQL                                                                        \
+    "SELECT u.role, u.status, s.last_used_at FROM sessions s JOIN users u ON u.id = "          \
+    "s.user_id WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL"
+
 typedef struct {
     uint64_t stamp[2];
     bool ok;            /* the store gave a stamp */

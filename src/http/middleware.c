@@ -181,10 +181,7 @@ static int auth_session(http_req_t *req, const jwt_claims_t *c)
         return 0;
     }
     session_cache_stamp(db, &st);
-    if (store_query(db,
-                    "SELECT u.role, u.status, s.last_used_at FROM sessions s JOIN users u ON "
-                    "u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL",
-                    a, 2, &r, &e) < 0) {
+    if (store_query(db, SESSION_ROW_SQL, a, 2, &r, &e) < 0) {
         http_send_apierr(req, &e);
         return 1;
     }
