@@ -226,12 +226,6 @@ static void connect_step(pgc_t *c)
     }
 }
 
-static bool result_failed(const PGresult *r)
-{
-    ExecStatusType st = PQresultStatus(r);
-    return st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK;
-}
-
 /* The command's results into c->last: the last one, or for a piped BEGIN
  * + statement (which ends with a sync point) the first error. */
 static void read_results(pgc_t *c)
@@ -240,30 +234,31 @@ static void read_results(pgc_t *c)
         pg_conn_down(c);
         return;
     }
-    int nulls = 0;
-    while (!PQisBusy(c->pg)) {
-        PGresult *r = PQgetResult(c->pg);
-        if (!r && !c->piped) {
-            c->io_done = true;
-            break;
-        }
-        if (!r) { /* the end of one of the piped commands */
-            if (++nulls > 2) {
-                log_error("postgres pipeline out of step", NULL);
-                pg_conn_down(c);
-                return;
+    for (;;) {
+        PGresult *r;
+        if (!c->piped) {
+            if (PQisBusy(c->pg))
+                break;
+            if (!(r = PQgetResult(c->pg))) {
+                c->io_done = true;
+                break;
             }
-            continue;
-        }
-        nulls = 0;
-        if (c->piped && PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
-            PQclear(r);
-            c->io_done = true;
-            break;
-        }
-        if (c->piped && c->last && result_failed(c->last)) {
-            PQclear(r); /* BEGIN failed: what follows is only "aborted" */
-            continue;
+        } else {
+            bool down = false;
+            if (!(r = pg_pipe_next(c, &down))) {
+                if (down)
+                    return;
+                break;
+            }
+            if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+                PQclear(r);
+                c->io_done = true;
+                break;
+            }
+            if (c->last && !pg_result_ok(c->last)) {
+                PQclear(r); /* BEGIN failed: what follows is only "aborted" */
+                continue;
+            }
         }
         if (c->last)
             PQclear(c->last);

@@ -103,6 +103,12 @@ void pg_release(pgc_t *c);
 char **pg_prepared_name(pgc_t *c, const char *sql, char name[24], bool *known);
 
 /* pg_pipe.c */
+/* A statement's result is success (rows or a command). */
+bool pg_result_ok(const PGresult *r);
+/* In pipeline mode: c's next result, past the NULL that ends each
+ * command's results. NULL when more input is needed, or when the results
+ * are out of step: then c went down and *down is set. */
+PGresult *pg_pipe_next(pgc_t *c, bool *down);
 /* Whether sql may join a pipeline: a plain SELECT without row locks. */
 bool pg_pipe_suits(const char *sql);
 /* A connection to queue one more statement on, or NULL (then the caller

@@ -33,10 +33,26 @@
 #include <string.h>
 #include <strings.h>
 
-static bool result_ok(const PGresult *r)
+bool pg_result_ok(const PGresult *r)
 {
     ExecStatusType st = PQresultStatus(r);
     return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+PGresult *pg_pipe_next(pgc_t *c, bool *down)
+{
+    for (int nulls = 0; !PQisBusy(c->pg);) {
+        PGresult *r = PQgetResult(c->pg);
+        if (r)
+            return r;
+        if (++nulls > 2) { /* only one NULL ends each command's results */
+            log_error("postgres pipeline out of step", NULL);
+            pg_conn_down(c);
+            *down = true;
+            return NULL;
+        }
+    }
+    return NULL;
 }
 
 bool pg_pipe_suits(const char *sql)
@@ -141,11 +157,11 @@ int pg_pipe_query(pgc_t *c, const char *sql, const params_t *pp, int nargs, stor
  * error, else the latest (the prepare's and DEALLOCATE's come first). */
 static void take_result(pgc_t *c, pipe_req_t *q, PGresult *r)
 {
-    if (!result_ok(r) && q->seg == q->prep_seg && q->prep_slot >= 0) {
+    if (!pg_result_ok(r) && q->seg == q->prep_seg && q->prep_slot >= 0) {
         free(c->prep[q->prep_slot]); /* never prepared: prepare again next time */
         c->prep[q->prep_slot] = NULL;
     }
-    if (q->res && !result_ok(q->res)) {
+    if (q->res && !pg_result_ok(q->res)) {
         PQclear(r);
         return;
     }
@@ -174,18 +190,11 @@ void pg_pipe_io(pgc_t *c, int events)
         return;
     }
     pipe_req_t *done = NULL, **done_tail = &done;
-    int nulls = 0;
-    while (c->q_head && !PQisBusy(c->pg)) {
-        PGresult *r = PQgetResult(c->pg);
-        if (!r) { /* the end of one statement's results */
-            if (++nulls > 2) {
-                log_error("postgres pipeline out of step", NULL);
-                pg_conn_down(c);
-                break;
-            }
-            continue;
-        }
-        nulls = 0;
+    bool down = false;
+    while (c->q_head) {
+        PGresult *r = pg_pipe_next(c, &down);
+        if (!r)
+            break; /* more input needed, or c is down (its queue failed) */
         pipe_req_t *q = c->q_head;
         if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
             take_result(c, q, r);
