@@ -37,7 +37,7 @@ static const opt_t opts[] = {
     {"--database-url", "DATABASE_URL", OPT_STR, O(database_url), 0, 0, "postgres://… selects PostgreSQL"},
     {"--redis-url", "REDIS_URL", OPT_STR, O(redis_url), 0, 0, "redis://host:port for cluster mode"},
     {"--pg-pool", "TRAVLOC_PG_POOL", OPT_INT, O(pg_pool), 1, 64, "PostgreSQL connections per loop"},
-    {"--pg-pipeline", "TRAVLOC_PG_PIPELINE", OPT_INT, O(pg_pipeline), 0, 256, "reads pipelined per PostgreSQL connection (0: one at a time)"},
+    {"--pg-pipeline", "TRAVLOC_PG_PIPELINE", OPT_INT, O(pg_pipeline), 0, 256, "reads pipelined per PostgreSQL connection (0: no pipeline mode, BEGIN on its own)"},
     {"--static-dir", "TRAVLOC_STATIC_DIR", OPT_STR, O(static_dir), 0, 0, "API explorer assets (swagger-ui-dist)"},
     {"--jwt-secret", "TRAVLOC_JWT_SECRET", OPT_STR, O(jwt_secret), 0, 0, "HS256 signing secret, >= 32 bytes (default: kept in the database)"},
     {"--jwt-kid", "TRAVLOC_JWT_KID", OPT_STR, O(jwt_kid), 0, 0, "key id of the signing secret"},

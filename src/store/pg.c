@@ -589,7 +589,14 @@ static int pg_begin(store_conn_t *base, bool write, apierr_t *err)
     if (!(c = acquire(p, err)))
         return -1;
     c->pinned = 1;
-    c->begin_pending = true; /* sent with the first statement (send_with_begin) */
+    if (p->store->cfg->pg_pipeline > 0) {
+        c->begin_pending = true; /* sent with the first statement (send_with_begin) */
+        return 0;
+    }
+    if (simple(base, "BEGIN", err) < 0) { /* --pg-pipeline 0: no pipeline mode at all */
+        pg_release(c);
+        return -1;
+    }
     return 0;
 }
 

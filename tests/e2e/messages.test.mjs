@@ -221,6 +221,24 @@ test('a send with an ended session is 401 whatever the body, and stores nothing'
   assert.equal((await post(y, convPath(conv.id), { text: 42 })).status, 422);
 });
 
+test('--pg-pipeline 0 (no pipeline mode, BEGIN on its own): sends, idempotency and reads work', async () => {
+  const s0 = await startMessagesServer({ args: ['--pg-pipeline', '0'] });
+  try {
+    const [x, y] = await users(s0, 2);
+    const conv = await direct(s0, x, y);
+    const p = convPath(conv.id);
+    const one = await request(s0, 'POST', p, { headers: x.auth, body: { text: 'hi', clientMessageId: 'p0' } });
+    assert.equal(one.status, 201, one.text);
+    const again = await request(s0, 'POST', p, { headers: x.auth, body: { text: 'hi', clientMessageId: 'p0' } });
+    assert.equal(again.status, 200);
+    assert.equal(again.json.id, one.json.id);
+    const h = await request(s0, 'GET', p, { headers: y.auth });
+    assert.deepEqual(h.json.items.map((m) => m.text), ['hi']);
+  } finally {
+    await s0.stop();
+  }
+});
+
 test('booking conversations take a bookingId and the other party', async () => {
   const bid = '01890a5d-ac96-774b-bcce-b302099a8057';
   const conv = await newConv(s, a, { type: 'booking', bookingId: bid, memberIds: [d.id] });
